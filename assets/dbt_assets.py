@@ -1,0 +1,73 @@
+"""dbt models as Dagster assets, hung under the ingest assets of every province that feeds them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from assets.ingest_assets import ingest_keys_by_entity
+from pipelines.dbt_project import DBT_PROJECT, ensure_manifest
+from pipelines.resources.warehouse import WarehouseResource
+
+DBT_OWNER = "team:analytics-engineering"
+
+
+class EdusandboxTranslator(DagsterDbtTranslator):
+    """Keys models as `<layer>/<model>` and points each raw source at the per-province ingest assets,
+    so lineage runs delivered file → raw table (per province) → staging → marts → published monitor."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            return spec
+        deps: list[AssetDep] = []
+        for dep in spec.deps:
+            path = dep.asset_key.path
+            if len(path) == 2 and path[0] == "raw" and path[1] in ingest_keys_by_entity():
+                deps.extend(AssetDep(key) for key in ingest_keys_by_entity()[path[1]])
+            else:
+                deps.append(dep)
+        return spec.replace_attributes(deps=deps, owners=[DBT_OWNER])
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        layer = dbt_resource_props.get("config", {}).get("schema") or dbt_resource_props["fqn"][1]
+        return AssetKey([layer, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        return dbt_resource_props.get("config", {}).get("schema") or "dbt"
+
+
+TRANSLATOR = EdusandboxTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """dbt runs as a subprocess that inherits os.environ: point its profile at the run's warehouse."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+@dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR,
+            pool="warehouse_writers")
+def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """`dbt build`: models and their tests; an error-severity test failure stops the run before publication."""
+    with _environment(warehouse.get_warehouse().dbt_env()):
+        yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,271 @@
+"""Ingest assets: one per province and contract entity, partitioned by academic year.
+
+Each materialisation reads the province's delivered files for that entity and year, archives them as received,
+runs the adapter, validates with the entity's GX suite, and replaces the (province, year) partition of
+`raw.<entity>` in one transaction. Rows that fail go to `raw.quarantine` with the reason; a structural failure
+loads nothing and fails the blocking check, so nothing downstream runs on a broken delivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    DynamicPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableSchema,
+    asset,
+)
+
+from assets.checks.validation import validate_delivery
+from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
+from assets.contract.landing import SOURCE_FILES, SourceFile
+from assets.parsing.pseudonym import Pseudonymiser, load_pseudonym_key
+from assets.progress import report
+from assets.sources import discover_deliveries, read_delivery
+from assets.sources.base import AdapterResult, DeliveryError
+from pipelines.resources.warehouse import WarehouseResource
+from pipelines.settings import Settings
+
+ACADEMIC_YEARS = DynamicPartitionsDefinition(name="academic_year")
+INGEST_OWNER = "team:data-engineering"
+QUARANTINE_WARN_SHARE = 0.05
+SUITE_CHECK = "gx_suite"
+NOTHING_LOST_CHECK = "rows_accounted_for"
+QUARANTINE_CHECK = "quarantine_share"
+
+
+def ingest_key(province: str, entity: str) -> AssetKey:
+    return AssetKey(["raw", province, entity])
+
+
+@cache
+def ingest_keys_by_entity() -> dict[str, list[AssetKey]]:
+    """Entity → the ingest asset of every province (and national source) that delivers it."""
+    keys: dict[str, list[AssetKey]] = {}
+    for province, entity in _province_entities():
+        keys.setdefault(entity, []).append(ingest_key(province, entity))
+    return keys
+
+
+def _province_entities() -> list[tuple[str, str]]:
+    seen: dict[tuple[str, str], None] = {}
+    for source in SOURCE_FILES:
+        seen.setdefault((source.province, source.entity), None)
+    return list(seen)
+
+
+def _table_schema(entity: Entity) -> TableSchema:
+    return TableSchema(columns=[
+        TableColumn(c.name, c.type, description=c.description) for c in entity.all_columns
+    ])
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one delivered file."""
+
+    source: SourceFile
+    path: Path
+    agency: str | None
+    sha256: str
+    rows_read: int = 0
+    rows: pd.DataFrame | None = None
+    quarantine: pd.DataFrame | None = None
+    blocking: list[str] | None = None
+    report_path: Path | None = None
+    notes: list[str] | None = None
+
+
+def archive_delivery(path: Path, archive_dir: Path) -> tuple[str, Path]:
+    """Copy the file as received to `<archive>/<sha[:2]>/<sha><suffix>` (content-addressed, idempotent)."""
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    target = archive_dir / sha[:2] / f"{sha}{path.suffix}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".part")
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
+    return sha, target
+
+
+def _quarantine_frame(result_rejects: pd.DataFrame, validation_rejects: pd.DataFrame, entity: str,
+                      province: str, year: int, agency: str | None, sha: str, file_name: str) -> pd.DataFrame:
+    frames = [f[["source_row", "reason", "record"]] for f in (result_rejects, validation_rejects) if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=["province", "academic_year", "entity", "agency", "source_sha256",
+                                     "source_file", "source_row", "reason", "record"])
+    q = pd.concat(frames, ignore_index=True)
+    return q.assign(province=province, academic_year=year, entity=entity, agency=agency, source_sha256=sha,
+                    source_file=file_name)[["province", "academic_year", "entity", "agency", "source_sha256",
+                                            "source_file", "source_row", "reason", "record"]]
+
+
+def ingest_file(source: SourceFile, path: Path, agency: str | None, *, province: str, year: int,
+                settings: Settings, pseudonymiser: Pseudonymiser) -> FileOutcome:
+    sha, _ = archive_delivery(path, settings.archive_dir)
+    outcome = FileOutcome(source, path, agency, sha)
+    try:
+        result: AdapterResult = read_delivery(source, path, province=province, academic_year=year,
+                                              pseudonymiser=pseudonymiser, agency=agency)
+    except DeliveryError as err:
+        outcome.blocking = [str(err)]
+        return outcome
+    validation = validate_delivery(source.entity, province, result.rows)
+    outcome.rows_read = result.rows_read
+    outcome.notes = result.notes
+    report_dir = settings.home / "validation_reports" / province / str(year)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    outcome.report_path = report_dir / f"{path.stem}.html"
+    outcome.report_path.write_text(validation.report_html, encoding="utf-8")
+    if not validation.passed:
+        outcome.blocking = [f"{path.name}: {failure}" for failure in validation.blocking_failures]
+        return outcome
+    outcome.rows = validation.valid_rows
+    outcome.quarantine = _quarantine_frame(result.rejects, validation.quarantined, source.entity, province, year,
+                                           agency, sha, path.name)
+    return outcome
+
+
+def _delivery_rows(outcomes: list[FileOutcome], province: str, year: int, entity: str,
+                   archive_dir: Path) -> pd.DataFrame:
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    return pd.DataFrame([{
+        "province": province, "academic_year": year, "entity": entity, "agency": o.agency,
+        "source_file": o.path.name, "source_sha256": o.sha256,
+        "archived_path": str(archive_dir / o.sha256[:2] / f"{o.sha256}{o.path.suffix}"),
+        "rows_read": o.rows_read, "rows_loaded": len(o.rows), "rows_quarantined": len(o.quarantine),
+        "ingested_at": now,
+    } for o in outcomes])
+
+
+def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
+    entity = ENTITIES[entity_name]
+    key = ingest_key(province, entity_name)
+    where = "national sources" if province == NATIONAL else PROVINCE_NAMES[province][1]
+    deps = [ingest_key(province, "schools")] if (
+        entity_name != "schools" and (province, "schools") in _province_entities()) else []
+
+    @asset(
+        key=key,
+        deps=deps,
+        description=f"{entity.description} Delivered by {where}; validated with expectations/{entity_name}.json "
+                    f"and loaded into `{entity.table}` (partition province={province}).",
+        group_name=f"ingest_{province}",
+        owners=[INGEST_OWNER],
+        kinds={"python", "pandas", "great_expectations"},
+        partitions_def=ACADEMIC_YEARS,
+        backfill_policy=BackfillPolicy.single_run(),
+        metadata={"dagster/column_schema": _table_schema(entity), "dagster/table_name": entity.table,
+                  "province": province, "landing_files": ", ".join(
+                      s.file_name for s in SOURCE_FILES if s.province == province and s.entity == entity_name)},
+        check_specs=[
+            AssetCheckSpec(SUITE_CHECK, asset=key, blocking=True,
+                           description=f"GX suite expectations/{entity_name}.json: structural expectations "
+                                       "block; row-level failures are quarantined."),
+            AssetCheckSpec(NOTHING_LOST_CHECK, asset=key, blocking=True,
+                           description="Rows read = rows loaded + rows quarantined, for every file."),
+            AssetCheckSpec(QUARANTINE_CHECK, asset=key,
+                           description=f"Warns when more than {QUARANTINE_WARN_SHARE:.0%} of rows are "
+                                       "quarantined."),
+        ],
+        pool="warehouse_writers",
+    )
+    def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+        settings = Settings.from_env()
+        pseudonymiser = Pseudonymiser(load_pseudonym_key())
+        wh = warehouse.get_warehouse()
+        wh.ensure_raw_table(entity)
+        years = [int(k) for k in context.partition_keys]
+        blocking: list[str] = []
+        totals = {"read": 0, "loaded": 0, "quarantined": 0}
+        reports: dict[str, str] = {}
+        files_meta: list[dict[str, object]] = []
+        for year in years:
+            found = [(s, p, a) for s, p, a in discover_deliveries(settings.landing, province, year)
+                     if s.entity == entity_name]
+            if not found:
+                context.log.warning(f"{province}/{year}: no {entity_name} delivery; partition left as it was")
+                continue
+            outcomes = [ingest_file(s, p, a, province=province, year=year, settings=settings,
+                                    pseudonymiser=pseudonymiser) for s, p, a in found]
+            failed = [msg for o in outcomes for msg in (o.blocking or [])]
+            if failed:
+                blocking.extend(f"{province}/{year}/{m}" for m in failed)
+                continue
+            rows = pd.concat([o.rows for o in outcomes], ignore_index=True)
+            quarantine = pd.concat([o.quarantine for o in outcomes], ignore_index=True)
+            wh.replace_partition(entity, province, year, rows, quarantine,
+                                 _delivery_rows(outcomes, province, year, entity_name, settings.archive_dir))
+            for o in outcomes:
+                totals["read"] += o.rows_read
+                totals["loaded"] += len(o.rows)
+                totals["quarantined"] += len(o.quarantine)
+                reports[f"{year}/{o.path.name}"] = str(o.report_path)
+                files_meta.append({"year": year, "file": o.path.name, "sha256": o.sha256, "read": o.rows_read,
+                                   "loaded": len(o.rows), "quarantined": len(o.quarantine)})
+            report(context, f"ingest {province}/{entity_name} {year}: {len(rows):,} rows loaded, "
+                             f"{len(quarantine):,} quarantined from {len(outcomes)} file(s)")
+        lost = totals["read"] - totals["loaded"] - totals["quarantined"]
+        share = totals["quarantined"] / totals["read"] if totals["read"] else 0.0
+        preview = wh.read_frame(
+            f"select * from {entity.table} where province = '{province}' "
+            f"and academic_year in ({','.join(map(str, years))}) order by academic_year, source_file, source_row "
+            "limit 5") if totals["loaded"] else pd.DataFrame()
+        yield MaterializeResult(
+            metadata={
+                "dagster/row_count": totals["loaded"],
+                "rows_read": totals["read"],
+                "rows_quarantined": totals["quarantined"],
+                "files": MetadataValue.json(files_meta),
+                "preview": MetadataValue.md(_preview_markdown(preview, entity)),
+                "academic_years": ", ".join(map(str, years)),
+            },
+            check_results=[
+                AssetCheckResult(
+                    check_name=SUITE_CHECK, passed=not blocking, severity=AssetCheckSeverity.ERROR,
+                    description="; ".join(blocking)[:2000] if blocking else "all structural expectations met",
+                    metadata={"blocking_failures": MetadataValue.json(blocking),
+                              "reports": MetadataValue.json(reports),
+                              "rows_quarantined": totals["quarantined"]}),
+                AssetCheckResult(
+                    check_name=NOTHING_LOST_CHECK, passed=lost == 0, severity=AssetCheckSeverity.ERROR,
+                    metadata={"rows_read": totals["read"], "rows_loaded": totals["loaded"],
+                              "rows_quarantined": totals["quarantined"], "unaccounted": lost}),
+                AssetCheckResult(
+                    check_name=QUARANTINE_CHECK, passed=share <= QUARANTINE_WARN_SHARE,
+                    severity=AssetCheckSeverity.WARN,
+                    metadata={"quarantined_share": round(share, 4)}),
+            ],
+        )
+
+    return _ingest
+
+
+def _preview_markdown(frame: pd.DataFrame, entity: Entity) -> str:
+    if frame.empty:
+        return "_no rows_"
+    shown = [c.name for c in entity.columns][:8]
+    return frame[shown].astype(str).to_markdown(index=False) if hasattr(frame, "to_markdown") else json.dumps(
+        frame[shown].astype(str).to_dict(orient="records"), ensure_ascii=False)
+
+
+INGEST_ASSETS: list[AssetsDefinition] = [build_ingest_asset(p, e) for p, e in _province_entities()]
+PROVINCE_SLUGS: tuple[str, ...] = tuple(PROVINCES)

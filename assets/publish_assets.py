@@ -1,0 +1,63 @@
+"""The published monitors: one asset per province plus the index, built together and swapped in atomically."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+
+from assets.contract.entities import PROVINCE_NAMES, PROVINCES
+from assets.publish import build_site, publish_atomically, read_marts
+from pipelines.resources.warehouse import WarehouseResource
+from pipelines.settings import Settings
+
+MART_KEYS = [AssetKey(["marts", name]) for name in (
+    "fct_province_indicators", "fct_district_indicators", "fct_school_monitor", "dim_indicators",
+    "mart_province_yearly",
+)]
+PUBLISH_OWNER = "team:provincial-monitoring"
+
+
+def monitor_key(province: str) -> AssetKey:
+    return AssetKey(["monitor", province])
+
+
+MONITOR_SPECS = [
+    AssetSpec(monitor_key(p), deps=MART_KEYS, group_name="publish", owners=[PUBLISH_OWNER], kinds={"html", "xlsx"},
+              description=f"Education-situation monitor for {PROVINCE_NAMES[p][1]} ({PROVINCE_NAMES[p][0]}): "
+                          "page with charts and maps, XLSX/CSV exports and monitor.json.")
+    for p in PROVINCES
+] + [
+    AssetSpec(monitor_key("index"), deps=MART_KEYS, group_name="publish", owners=[PUBLISH_OWNER], kinds={"html"},
+              description="Index page comparing the four sandbox provinces."),
+]
+
+
+def _lineage(warehouse) -> dict[str, list[dict]]:
+    frame = warehouse.read_frame(
+        "select province, academic_year, entity, source_file, source_sha256, ingested_at "
+        "from raw.deliveries order by province, academic_year, entity, source_file")
+    return {p: g.drop(columns="province").astype(str).to_dict(orient="records")
+            for p, g in frame.groupby("province", sort=True)}
+
+
+@multi_asset(specs=MONITOR_SPECS, name="publish_monitors", pool="warehouse_readers")
+def publish_monitors(context: AssetExecutionContext, warehouse: WarehouseResource):
+    """Builds the whole site into a staging folder and swaps it in only after it is complete. This step runs
+    only when every blocking check and dbt test upstream passed; otherwise the last good site stays."""
+    settings = Settings.from_env()
+    wh = warehouse.get_warehouse()
+    marts = read_marts(wh.read_frame)
+    lineage = _lineage(wh)
+    built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+
+    def build(out_dir: Path):
+        return build_site(marts, out_dir, run_id=context.run_id, built_at=built_at,
+                          boundaries=settings.boundaries, lineage=lineage)
+
+    publish_atomically(build, settings.publish_dir)
+    for province in (*PROVINCES, "index"):
+        page = settings.publish_dir / ("index.html" if province == "index" else f"{province}/index.html")
+        yield MaterializeResult(asset_key=monitor_key(province), metadata={
+            "page": MetadataValue.path(str(page)), "built_at": built_at, "run_id": context.run_id})

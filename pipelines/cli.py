@@ -1,0 +1,142 @@
+"""`edusandbox` command line: demo-data, run, ui, prepare."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from assets.contract.entities import PROVINCES
+
+DEFAULT_YEARS = "2564-2567"
+
+
+def _parse_years(text: str) -> tuple[int, ...]:
+    start, _, end = text.partition("-")
+    first, last = int(start), int(end or start)
+    if first < 2400 or last < first:
+        raise argparse.ArgumentTypeError(f"years must be Buddhist Era, e.g. {DEFAULT_YEARS}; got {text!r}")
+    return tuple(range(first, last + 1))
+
+
+def _province(text: str) -> str:
+    slug = text.strip().lower().replace(" ", "_").replace("-", "_")
+    if slug not in PROVINCES:
+        raise argparse.ArgumentTypeError(f"unknown province {text!r}; choose from {', '.join(PROVINCES)}")
+    return slug
+
+
+def _use_dagster_home(home: Path) -> None:
+    """Dagster's default local storage, kept under the project's git-ignored folder unless set."""
+    if "DAGSTER_HOME" not in os.environ:
+        os.environ["DAGSTER_HOME"] = str(home)
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
+    if not config.exists():
+        config.write_text(
+            "# Local instance for edusandbox. Warehouse writers share one concurrency slot (DuckDB allows one\n"
+            "# writing process).\n"
+            "concurrency:\n  pools:\n    default_limit: 1\n"
+            "telemetry:\n  enabled: false\n", encoding="utf-8")
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from pipelines.demo_data import generate_landing
+    from pipelines.settings import Settings
+
+    out = Path(args.out) if args.out else Settings.from_env().landing
+    started = time.perf_counter()
+    summary = generate_landing(out, seed=args.seed, scale=args.scale, years=args.years,
+                               error_rate=args.error_rate)
+    print(f"wrote {len(summary.files_written)} files to {out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _landing_is_empty(landing: Path) -> bool:
+    return not any((landing / p).is_dir() for p in PROVINCES)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.run import run_pipeline
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env(landing=args.landing, warehouse_url=args.warehouse, publish_dir=args.publish_dir)
+    if args.demo_if_empty and _landing_is_empty(settings.landing):
+        from assets.parsing.pseudonym import load_pseudonym_key
+        from pipelines.demo_data import generate_landing
+
+        print(f"[demo] no deliveries in {settings.landing}: generating the demo landing zone")
+        generate_landing(settings.landing)
+        load_pseudonym_key(create_if_missing=True)
+    _use_dagster_home(settings.dagster_home)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
+    progress = logging.getLogger("edusandbox.progress")
+    progress.setLevel(logging.INFO)
+    outcome = run_pipeline(settings, provinces=args.province or list(PROVINCES),
+                           echo=lambda line: print(line, flush=True))
+    if not outcome.success:
+        print(f"FAILED: {outcome.message}", file=sys.stderr)
+        return 1
+    print(outcome.index_path)
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from pipelines.settings import REPO_ROOT, Settings
+
+    settings = Settings.from_env()
+    _use_dagster_home(settings.dagster_home)
+    command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
+               "-h", "127.0.0.1", "-p", str(args.port)]
+    print(" ".join(command), flush=True)
+    return subprocess.call(command, cwd=REPO_ROOT)
+
+
+def cmd_prepare(_: argparse.Namespace) -> int:
+    from pipelines.dbt_project import ensure_manifest
+
+    print(f"dbt manifest ready: {ensure_manifest()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edusandbox", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo-data", help="write deterministic demo deliveries for the four provinces")
+    demo.add_argument("--out", help="landing folder (default: EDUSANDBOX_LANDING or .edusandbox/landing)")
+    demo.add_argument("--seed", type=int, default=2566)
+    demo.add_argument("--scale", type=float, default=0.1, help="student population multiplier (1.0 ≈ real size)")
+    demo.add_argument("--years", type=_parse_years, default=_parse_years(DEFAULT_YEARS),
+                      help=f"academic years BE, e.g. {DEFAULT_YEARS}")
+    demo.add_argument("--error-rate", type=float, default=0.01, help="share of rows with injected real-world mess")
+    demo.set_defaults(func=cmd_demo_data)
+
+    run = sub.add_parser("run", help="materialise the whole asset graph in process")
+    run.add_argument("--landing", help="landing folder (EDUSANDBOX_LANDING)")
+    run.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (EDUSANDBOX_WAREHOUSE)")
+    run.add_argument("--publish-dir", help="where the monitors are published (EDUSANDBOX_PUBLISH_DIR)")
+    run.add_argument("--province", type=_province, action="append", help="limit ingest to a province (repeat)")
+    run.add_argument("--demo-if-empty", action="store_true", help="generate demo deliveries when landing is empty")
+    run.set_defaults(func=cmd_run)
+
+    ui = sub.add_parser("ui", help="the Dagster webserver on 127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+
+    prepare = sub.add_parser("prepare", help="parse the dbt project once (manifest for Dagster)")
+    prepare.set_defaults(func=cmd_prepare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

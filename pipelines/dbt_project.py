@@ -1,0 +1,31 @@
+"""The dbt project as Dagster sees it. The manifest is prepared once (`edusandbox prepare`, run by the Makefile's
+bootstrap, or on first use when missing or stale), never on every load of every step process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from pipelines.settings import DBT_PROJECT_DIR
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    patterns = ("*.sql", "*.yml", "*.yaml", "*.csv")
+    files = [p for pat in patterns for p in project_dir.rglob(pat)
+             if "target" not in p.parts and "logs" not in p.parts]
+    return max((p.stat().st_mtime for p in files), default=0.0)
+
+
+def manifest_is_stale() -> bool:
+    manifest = DBT_PROJECT.manifest_path
+    return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(DBT_PROJECT_DIR)
+
+
+def ensure_manifest() -> Path:
+    """Run `dbt parse` only when the manifest is missing or older than the project's files."""
+    if manifest_is_stale():
+        DBT_PROJECT.preparer.prepare(DBT_PROJECT)
+    return DBT_PROJECT.manifest_path

@@ -1,0 +1,30 @@
+"""The edusandbox code location: one Definitions object for `dagster dev`, the CLI and the tests."""
+
+from __future__ import annotations
+
+from dagster import Definitions, in_process_executor
+from dagster_dbt import DbtCliResource
+
+from assets.dbt_assets import edusandbox_dbt_models
+from assets.ingest_assets import INGEST_ASSETS
+from assets.publish_assets import publish_monitors
+from pipelines.dbt_project import DBT_PROJECT
+from pipelines.jobs import JOBS
+from pipelines.resources.warehouse import WarehouseResource
+from pipelines.settings import Settings
+
+
+def build_definitions(settings: Settings | None = None) -> Definitions:
+    settings = settings or Settings.from_env()
+    return Definitions(
+        assets=[*INGEST_ASSETS, edusandbox_dbt_models, publish_monitors],
+        jobs=JOBS,
+        resources={
+            "warehouse": WarehouseResource(url=settings.warehouse_url),
+            "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+        },
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,50 @@
+"""Run-time settings: one place that reads the environment. Defaults live under `<repo>/.edusandbox/`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_HOME = REPO_ROOT / ".edusandbox"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+
+def shared_data_dir() -> Path:
+    """The real reference data folder (`../shared/data` beside the repo), overridable for tests."""
+    return Path(os.environ.get("EDUSANDBOX_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    landing: Path
+    warehouse_url: str
+    publish_dir: Path
+    archive_dir: Path
+    boundaries: Path | None
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster_home"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Environment first, then defaults; explicit keyword overrides (CLI flags) win over both."""
+        home = Path(os.environ.get("EDUSANDBOX_HOME", DEFAULT_HOME))
+        values: dict[str, object] = {
+            "home": home,
+            "landing": Path(os.environ.get("EDUSANDBOX_LANDING", home / "landing")),
+            "warehouse_url": os.environ.get(
+                "EDUSANDBOX_WAREHOUSE", f"duckdb:///{(home / 'warehouse.duckdb').as_posix()}"
+            ),
+            "publish_dir": Path(os.environ.get("EDUSANDBOX_PUBLISH_DIR", home / "publish")),
+            "archive_dir": Path(os.environ.get("EDUSANDBOX_ARCHIVE", home / "archive")),
+            "boundaries": Path(b) if (b := os.environ.get("EDUSANDBOX_BOUNDARIES")) else None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("home", "landing", "publish_dir", "archive_dir"):
+            values[key] = Path(values[key]).resolve()  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
