@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-long bench ui demo-data lock lint clean
+.PHONY: run test test-long bench ui demo-data lock lint clean system-packages
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,14 @@ run: $(STAMP)
 	$(BIN)/edusandbox run --demo-if-empty
 
 ## test: every test (PostgreSQL and Chromium are installed and started by the tests' own set-up)
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest -q
 
-test-long: $(STAMP)
+## system-packages: PostgreSQL and Chromium from Debian's packages (skips what is installed)
+system-packages:
+	bash .ci/install_system_packages.sh
+
+test-long: $(STAMP) system-packages
 	$(BIN)/python -m pytest -q --run-long
 
 bench: $(STAMP)

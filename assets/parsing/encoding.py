@@ -1,0 +1,96 @@
+"""Which text encoding a delivered file is in: UTF-8 (with or without BOM) or Thai Windows cp874 (TIS-620)."""
+
+from __future__ import annotations
+
+import codecs
+
+from assets.parsing.errors import ParseError
+
+UTF8_BOM = codecs.BOM_UTF8
+_ZERO_WIDTH_NO_BREAK_SPACE = "\ufeff"  # a BOM pasted into the middle of a file when files are concatenated
+_CP874_THAI_BYTES = bytes(range(0xA1, 0xFC))  # TIS-620 Thai letters, vowels, tone marks and digits
+
+
+def _utf8_error_offset(data: bytes) -> int | None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start
+    return None
+
+
+def detect_encoding(data: bytes) -> str:
+    """'utf-8-sig' (BOM present), 'utf-8' (decodes strictly) or 'cp874' (decodes and contains Thai).
+
+    UTF-8 is tried first because valid UTF-8 Thai text is practically never also plausible cp874 and vice
+    versa: cp874 Thai bytes 0xA1–0xFB form invalid UTF-8 sequences almost immediately.
+    """
+    if data.startswith(UTF8_BOM):
+        offset = _utf8_error_offset(data[len(UTF8_BOM):])
+        if offset is None:
+            return "utf-8-sig"
+        raise ParseError(
+            f"file starts with a UTF-8 byte-order mark but is not valid UTF-8 at byte offset "
+            f"{offset + len(UTF8_BOM)}"
+        )
+    utf8_offset = _utf8_error_offset(data)
+    if utf8_offset is None:
+        return "utf-8"
+    try:
+        data.decode("cp874")
+    except UnicodeDecodeError as err:
+        raise ParseError(
+            f"neither UTF-8 (invalid at byte offset {utf8_offset}) nor cp874/TIS-620 "
+            f"(byte 0x{data[err.start]:02X} undefined at byte offset {err.start})"
+        ) from None
+    if not any(b in _CP874_THAI_BYTES for b in _high_bytes(data)):
+        raise ParseError(
+            f"not valid UTF-8 at byte offset {utf8_offset} and contains no Thai cp874 characters "
+            f"(byte 0x{data[utf8_offset]:02X}), so the encoding cannot be told"
+        )
+    return "cp874"
+
+
+def _high_bytes(data: bytes) -> bytes:
+    """The distinct bytes ≥ 0x80 (cheap: bytes.translate deletes the ASCII range in C)."""
+    return bytes(set(data.translate(None, bytes(range(0x80)))))
+
+
+def decode_delivery(data: bytes, expected: str | None = None) -> tuple[str, str]:
+    """Decode a delivered file: (text, encoding used).
+
+    With `expected`, that encoding is tried first; if the bytes do not decode with it, the detected encoding
+    is used and returned (the adapter notes the difference). Stray BOMs (U+FEFF) anywhere in the text are
+    removed. Raises ParseError when nothing decodes.
+    """
+    if expected is not None:
+        codec = _normalised_codec(expected)
+        if codec == "utf-8" and data.startswith(UTF8_BOM):
+            codec = "utf-8-sig"  # a BOM on a file promised as plain UTF-8 is harmless: read through it
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            pass
+        else:
+            if not (codec == "cp874" and _looks_like_utf8_misread(data)):
+                return _strip_stray_boms(text), expected if codec == _normalised_codec(expected) else codec
+    detected = detect_encoding(data)
+    return _strip_stray_boms(data.decode(detected)), detected
+
+
+def _normalised_codec(name: str) -> str:
+    canonical = codecs.lookup(name).name  # 'UTF8' → 'utf-8', 'tis-620' → 'tis-620', 'cp874' → 'cp874'
+    return {"tis-620": "cp874", "iso8859_11": "cp874"}.get(canonical, canonical)
+
+
+def _looks_like_utf8_misread(data: bytes) -> bool:
+    """cp874 decodes almost any byte string, so UTF-8 Thai promised as cp874 would 'decode' as mojibake.
+
+    UTF-8 Thai is 0xE0 0xB8/0xB9 0x80–0xBF; if the whole file is valid UTF-8 with non-ASCII content, trust
+    UTF-8 instead.
+    """
+    return any(b >= 0x80 for b in _high_bytes(data)) and _utf8_error_offset(data) is None
+
+
+def _strip_stray_boms(text: str) -> str:
+    return text.replace(_ZERO_WIDTH_NO_BREAK_SPACE, "")

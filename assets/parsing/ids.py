@@ -1,0 +1,128 @@
+"""Thai person and school identifiers: citizen-ID check digits, G-codes, 10-digit school IDs.
+
+A Thai citizen ID is 13 digits; the last is a mod-11 check digit over the first 12 (weights 13 down to 2).
+Students without Thai citizenship get a 'G-code' from OBEC: the letter G and 12 digits (no check digit).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import geothai
+import numpy as np
+import pandas as pd
+
+from assets.contract.entities import AFFILIATIONS
+from assets.parsing.errors import ParseError
+from assets.parsing.text import THAI_DIGITS, clean_text_series, per_distinct, thai_digits_to_arabic_series
+
+_CHECK_WEIGHTS = np.arange(13, 1, -1, dtype=np.int64)  # 13, 12, ..., 2 for digits 0..11
+_CITIZEN_ID = re.compile(r"[1-9][0-9]{12}")
+_G_CODE = re.compile(r"G[0-9]{12}")
+_ID_SEPARATORS = r"[\s\-\u00a0\u200b]+"  # '1-2345-67890-12-3', '1 2345 67890 12 3'
+_NOT_ID_CHARACTER = r"[^0-9G]"  # anything the rewrite could change (the common case is plain digits)
+_SPREADSHEET_FLOAT_TAIL = r"\.0+$"  # '1101700203450.0': an ID column read as numbers from a workbook
+
+
+def citizen_id_check_digit(first12: str) -> int:
+    """Mod-11 check digit: (11 − Σ digit_i·(13 − i) mod 11) mod 10, over the first 12 digits."""
+    if len(first12) != 12 or not first12.isascii() or not first12.isdigit():
+        raise ParseError(f"{first12!r}: expected the first 12 digits of a citizen ID")
+    total = sum(int(d) * (13 - i) for i, d in enumerate(first12))
+    return (11 - total % 11) % 10
+
+
+def make_citizen_id(first12: str) -> str:
+    """The first 12 digits plus their check digit (the demo generator builds valid IDs with this)."""
+    return first12 + str(citizen_id_check_digit(first12))
+
+
+def is_valid_citizen_id(s: str) -> bool:
+    """13 ASCII digits, first not 0, check digit correct."""
+    return bool(_CITIZEN_ID.fullmatch(s)) and citizen_id_check_digit(s[:12]) == int(s[12])
+
+
+def is_valid_g_code(s: str) -> bool:
+    """'G' + 12 digits; uppercase only (normalise first)."""
+    return bool(_G_CODE.fullmatch(s))
+
+
+def normalise_person_id(value: str) -> str:
+    """Scalar twin of normalise_person_id_series."""
+    text = re.sub(_ID_SEPARATORS, "", value.translate(THAI_DIGITS)).replace("g", "G")
+    return re.sub(_SPREADSHEET_FLOAT_TAIL, "", text)
+
+
+def normalise_person_id_series(s: pd.Series) -> pd.Series:
+    """Thai digits → Arabic, spaces and dashes removed, lowercase g → G, a spreadsheet '.0' tail dropped.
+
+    Blank → missing.
+    """
+    text = thai_digits_to_arabic_series(s)
+    if text.str.contains(_NOT_ID_CHARACTER, regex=True).any():
+        text = text.str.replace(_ID_SEPARATORS, "", regex=True).str.replace("g", "G", regex=False)
+        text = text.str.replace(_SPREADSHEET_FLOAT_TAIL, "", regex=True)
+    return text.mask(text == "")
+
+
+def _check_digits_ok(ids: np.ndarray) -> np.ndarray:
+    """Vectorised check for an array of 13-digit ASCII strings: one bytes buffer, reshaped to (n, 13)."""
+    if len(ids) == 0:
+        return np.zeros(0, dtype=bool)
+    digits = np.frombuffer("".join(ids).encode("ascii"), dtype=np.uint8).reshape(-1, 13).astype(np.int64) - 48
+    expected = (11 - (digits[:, :12] @ _CHECK_WEIGHTS) % 11) % 10
+    return expected == digits[:, 12]
+
+
+def classify_person_ids(s: pd.Series, field: str = "person_id") -> tuple[pd.Series, pd.Series]:
+    """(id_kind: 'citizen_id' / 'g_code' / missing, reason: missing when valid).
+
+    Input is normalised first, so raw delivered values can be passed directly.
+    """
+    ids = normalise_person_id_series(s)
+    present = ids.notna().to_numpy()
+    thirteen_digits = ids.str.fullmatch(r"[0-9]{13}").fillna(False).to_numpy(dtype=bool)
+    g_code = ids.str.fullmatch(r"G[0-9]{12}").fillna(False).to_numpy(dtype=bool)
+    leading_zero = thirteen_digits & ids.str.startswith("0").fillna(False).to_numpy(dtype=bool)
+    check_ok = np.zeros(len(ids), dtype=bool)
+    candidates = thirteen_digits & ~leading_zero
+    check_ok[candidates] = _check_digits_ok(ids.to_numpy(dtype=object)[candidates])
+
+    kind = np.full(len(ids), None, dtype=object)
+    kind[check_ok] = "citizen_id"
+    kind[g_code] = "g_code"
+    reason = np.full(len(ids), None, dtype=object)
+    reason[~present] = f"{field}: missing"
+    reason[present & ~thirteen_digits & ~g_code] = f"{field}: not a citizen ID or G-code"
+    reason[leading_zero] = f"{field}: citizen ID cannot start with 0"
+    reason[candidates & ~check_ok] = f"{field}: citizen ID fails its check digit"
+    return pd.Series(kind, index=s.index, dtype="str"), pd.Series(reason, index=s.index, dtype="str")
+
+
+def school_id_parts(s: str) -> tuple[str, str, str]:
+    """'1095420123' → ('10', '95', '420123'): affiliation, DOPA province, sequence."""
+    text = s.translate(THAI_DIGITS).strip()
+    if len(text) != 10 or not text.isascii() or not text.isdigit():
+        raise ParseError(f"{s!r}: a school ID is 10 digits (affiliation 2, province 2, sequence 6)")
+    return text[:2], text[2:4], text[4:]
+
+
+@cache
+def dopa_province_codes() -> frozenset[str]:
+    """All 2-digit DOPA province codes (77 provinces), from geothai."""
+    return frozenset(p.code for p in geothai.provinces())
+
+
+def is_valid_school_id_series(s: pd.Series) -> pd.Series:
+    """True where: 10 digits, affiliation in entities.AFFILIATIONS, and a real DOPA province code."""
+    (valid,) = per_distinct(s, lambda ids: (_valid_school_ids(ids),))
+    return valid.fillna(False).astype(bool)
+
+
+def _valid_school_ids(ids: pd.Series) -> pd.Series:
+    text = clean_text_series(ids)
+    ten_digits = text.str.fullmatch(r"[0-9]{10}").fillna(False).astype(bool)
+    affiliation_ok = text.str[:2].isin(list(AFFILIATIONS))
+    province_ok = text.str[2:4].isin(list(dopa_province_codes()))
+    return (ten_digits & affiliation_ok & province_ok).astype("boolean")

@@ -1,0 +1,93 @@
+"""Text clean-up shared by every adapter: Thai digits, stray whitespace, decomposed Thai vowels."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pandas as pd
+
+THAI_DIGITS: dict[int, int] = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+"""str.translate table: Thai digits ๐–๙ → 0–9."""
+
+# Invisible or non-breaking characters that Excel exports and web forms leave in cells. `\s` already covers
+# NBSP in Python's re, but not the zero-width family, so they are listed explicitly.
+_INVISIBLE = "\u00a0\u200b\u200c\u200d\u2060\ufeff"
+_WHITESPACE_RUN = f"[\\s{_INVISIBLE}]+"
+_SARA_AM = "\u0e33"
+_NIKHAHIT_SARA_AA = "\u0e4d\u0e32"  # ํ + า typed instead of ำ on some keyboards and OCR output
+_NIKHAHIT_TONE_SARA_AA = "\u0e4d([\u0e48-\u0e4b])\u0e32"  # ํ + tone mark + า: tone must precede ำ
+_THAI_DIGIT = re.compile("[\u0e50-\u0e59]")
+# Whitespace other than a single plain space, or two spaces in a row: the rows the whitespace rewrite changes.
+_UNUSUAL_SPACE = re.compile(f"[^\\S ]|  |[{_INVISIBLE}]")
+_NIKHAHIT = re.compile("\u0e4d")
+
+
+def thai_digits_to_arabic(s: str) -> str:
+    return s.translate(THAI_DIGITS)
+
+
+def thai_digits_to_arabic_series(s: pd.Series) -> pd.Series:
+    text = as_text_series(s)
+    joined = "\x00".join(text.to_numpy(dtype=object, na_value=""))
+    return _rewrite_where(text, joined, _THAI_DIGIT, lambda t: t.str.translate(THAI_DIGITS))
+
+
+def as_text_series(s: pd.Series) -> pd.Series:
+    """The series as pandas' string dtype, missing values kept missing (numbers from JSON become text)."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return s
+    return s.astype("str")
+
+
+def clean_text(value: object) -> str | None:
+    """Scalar twin of clean_text_series: None for missing or blank values."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[arg-type]
+        return None
+    result = clean_text_series(pd.Series([str(value)], dtype="str")).iloc[0]
+    return None if pd.isna(result) else str(result)
+
+
+def clean_text_series(s: pd.Series) -> pd.Series:
+    """Thai digits → Arabic, whitespace runs (incl. NBSP, zero-width space) → one space, trimmed.
+
+    Also recomposes sara am (ํา → ำ) so Thai labels compare equal however they were typed.
+    Blank strings become missing. The result has pandas' string dtype.
+    """
+    text = as_text_series(s)
+    # Each rewrite runs only on the rows that need it: one regex search over the whole column joined into a
+    # single string is far cheaper than a per-row rewrite on millions of rows that are almost all clean.
+    joined = "\x00".join(text.to_numpy(dtype=object, na_value=""))
+    text = _rewrite_where(text, joined, _THAI_DIGIT, lambda t: t.str.translate(THAI_DIGITS))
+    text = _rewrite_where(text, joined, _UNUSUAL_SPACE,
+                          lambda t: t.str.replace(_WHITESPACE_RUN, " ", regex=True))
+    text = _rewrite_where(text, joined, _NIKHAHIT, _recompose_sara_am)
+    text = text.str.strip()
+    return text.mask(text == "")
+
+
+def _rewrite_where(text: pd.Series, joined: str, needs: re.Pattern[str],
+                   rewrite: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    if not needs.search(joined):
+        return text
+    rows = text.str.contains(needs.pattern, regex=True).fillna(False).astype(bool)
+    result = text.copy()
+    result[rows] = rewrite(text[rows])
+    return result
+
+
+def _recompose_sara_am(text: pd.Series) -> pd.Series:
+    text = text.str.replace(_NIKHAHIT_SARA_AA, _SARA_AM, regex=False)
+    return text.str.replace(_NIKHAHIT_TONE_SARA_AA, "\\1" + _SARA_AM, regex=True)
+
+
+def per_distinct(s: pd.Series, parse: Callable[[pd.Series], tuple[pd.Series, ...]]) -> tuple[pd.Series, ...]:
+    """Run `parse` once per distinct value of `s` and spread its result Series back over all rows.
+
+    Delivered columns repeat a handful of labels (grades, sexes, schools, birth dates) over millions of rows,
+    so parsing the distinct values costs a fraction of parsing every row. Missing input rows get missing
+    results of each result's dtype; `parse` sees only non-missing values.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    results = parse(pd.Series(uniques))
+    return tuple(pd.Series(r.array.take(codes, allow_fill=True), index=s.index) for r in results)

@@ -1,0 +1,83 @@
+"""Encoding detection: cp874 (Satun), UTF-8, UTF-8 with BOM (Sukhothai), stray BOMs."""
+
+from __future__ import annotations
+
+import pytest
+
+from assets.parsing import ParseError, decode_delivery, detect_encoding
+
+THAI_CSV = "เลขประจำตัวประชาชน,ชั้น,วันเกิด\n1101700203450,ป.๑,15/03/2556\n"
+
+
+def test_utf8_without_bom() -> None:
+    assert detect_encoding(THAI_CSV.encode("utf-8")) == "utf-8"
+
+
+def test_utf8_with_bom() -> None:
+    assert detect_encoding(b"\xef\xbb\xbf" + THAI_CSV.encode("utf-8")) == "utf-8-sig"
+
+
+def test_cp874() -> None:
+    assert detect_encoding(THAI_CSV.encode("cp874")) == "cp874"
+
+
+def test_plain_ascii_is_utf8() -> None:
+    assert detect_encoding(b"school_id,total\n1095420123,5\n") == "utf-8"
+
+
+def test_undecodable_bytes_name_the_offset() -> None:
+    with pytest.raises(ParseError, match="byte offset 2"):
+        detect_encoding(b"ab\xff\xfe")  # 0xFF is undefined in cp874 and invalid UTF-8
+
+
+def test_high_bytes_without_thai_cannot_be_told_apart() -> None:
+    # 0x80 is the euro sign in cp874 but no Thai letter: refuse to guess
+    with pytest.raises(ParseError, match="no Thai"):
+        detect_encoding(b"price \x80 5")
+
+
+def test_bom_followed_by_invalid_utf8_is_an_error() -> None:
+    with pytest.raises(ParseError, match="byte-order mark"):
+        detect_encoding(b"\xef\xbb\xbf" + THAI_CSV.encode("cp874"))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp874"])
+def test_decode_with_the_expected_encoding(encoding: str) -> None:
+    text, used = decode_delivery(THAI_CSV.encode(encoding), expected=encoding)
+    assert (text, used) == (THAI_CSV, encoding)
+
+
+def test_decode_falls_back_to_detection_when_expected_fails() -> None:
+    # Satun promised cp874 but sent UTF-8: cp874 would "decode" it into mojibake, so detection must win
+    text, used = decode_delivery(THAI_CSV.encode("utf-8"), expected="cp874")
+    assert (text, used) == (THAI_CSV, "utf-8")
+    text, used = decode_delivery(THAI_CSV.encode("cp874"), expected="utf-8")
+    assert (text, used) == (THAI_CSV, "cp874")
+
+
+def test_decode_reports_a_bom_on_a_file_promised_as_plain_utf8() -> None:
+    text, used = decode_delivery(b"\xef\xbb\xbf" + THAI_CSV.encode("utf-8"), expected="utf-8")
+    assert text == THAI_CSV
+    assert used == "utf-8-sig"
+
+
+def test_decode_without_expected_uses_detection() -> None:
+    assert decode_delivery(THAI_CSV.encode("cp874")) == (THAI_CSV, "cp874")
+
+
+def test_tis620_is_accepted_as_a_name_for_cp874() -> None:
+    assert decode_delivery(THAI_CSV.encode("cp874"), expected="TIS-620") == (THAI_CSV, "TIS-620")
+
+
+def test_bom_in_the_middle_is_removed() -> None:
+    # two Excel exports concatenated: the second file's BOM ends up inside the text
+    data = b"\xef\xbb\xbfa,b\n1,2\n" + b"\xef\xbb\xbf" + "3,ไทย\n".encode()
+    text, used = decode_delivery(data, expected="utf-8-sig")
+    assert text == "a,b\n1,2\n3,ไทย\n"
+    assert "\ufeff" not in text
+    assert used == "utf-8-sig"
+
+
+def test_decode_raises_when_nothing_decodes() -> None:
+    with pytest.raises(ParseError):
+        decode_delivery(b"ab\xff\xfe", expected="utf-8")
