@@ -1,0 +1,202 @@
+"""Writes the baseline expectation suites `expectations/<entity>.json` from the contract.
+
+    python -m assets.checks.make_suites           # (re)write the files
+    python -m assets.checks.make_suites --check   # exit 1 if a committed file differs from what it would write
+
+The files are GX 1.x suite JSON, committed, so a change of rules shows up in review as a diff; a test asserts
+they equal what this script writes, so the contract and the suites cannot drift apart silently. Province
+additions (`<entity>.<province>.json`) are hand-written and never touched here.
+
+Every expectation carries `meta.severity`: "blocking" (structural: empty file, columns missing or out of
+order, wrong dtype: the file cannot be loaded) or "row" (a row-level rule: failing rows are quarantined,
+the rest load). `meta.rule` says in words why the expectation is there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+from assets.checks.derived import AGE_MINUS_OFFICIAL_AGE, AGE_TOLERANCE, DERIVED_COLUMNS, MALE_PLUS_FEMALE
+from assets.contract.entities import AFFILIATIONS, ENTITIES, Column, Entity
+from assets.parsing.ids import dopa_province_codes
+from pipelines.settings import EXPECTATIONS_DIR
+
+BLOCKING = "blocking"
+ROW = "row"
+WARNING = "warning"
+SEVERITIES = (BLOCKING, ROW, WARNING)
+
+# Contract column type → dtype names GX's pandas type check accepts for it (class names match pandas'
+# nullable extension dtypes; dates may come in any datetime64 resolution, pandas 3 picks one per source).
+TYPE_LISTS: dict[str, list[str]] = {
+    "text": ["StringDtype"],
+    "integer": ["Int64Dtype"],
+    "double": ["Float64Dtype"],
+    "boolean": ["BooleanDtype"],
+    "date": ["datetime64[ns]", "datetime64[us]", "datetime64[ms]", "datetime64[s]"],
+}
+
+HEX_KEY = r"^[0-9a-f]{32}$"
+SHA256 = r"^[0-9a-f]{64}$"
+
+
+def _alternatives(codes: object) -> str:
+    return "(" + "|".join(sorted(codes)) + ")"  # type: ignore[call-overload]
+
+
+def id_patterns() -> dict[str, tuple[str, str]]:
+    """Column → (regex, rule): the identifier formats the contract describes."""
+    provinces = _alternatives(dopa_province_codes())
+    return {
+        "school_id": (f"^{_alternatives(AFFILIATIONS)}{provinces}[0-9]{{6}}$",
+                      "10 digits: known affiliation (2) + real DOPA province (2) + sequence (6)"),
+        "district_code": (f"^{provinces}[0-9]{{2}}$", "4 digits starting with a real DOPA province code"),
+        "subdistrict_code": (f"^{provinces}[0-9]{{4}}$", "6 digits starting with a real DOPA province code"),
+        "student_key": (HEX_KEY, "pseudonym: 32 lower-case hex characters (truncated HMAC-SHA256)"),
+        "teacher_key": (HEX_KEY, "pseudonym: 32 lower-case hex characters (truncated HMAC-SHA256)"),
+        "source_sha256": (SHA256, "SHA-256 of the delivered file: 64 lower-case hex characters"),
+    }
+
+
+def _meta(severity: str, rule: str) -> dict[str, str]:
+    return {"severity": severity, "rule": rule}
+
+
+def structural_expectations(entity: Entity) -> list[gxe.Expectation]:
+    expectations: list[gxe.Expectation] = [
+        gxe.ExpectTableRowCountToBeBetween(min_value=1, meta=_meta(BLOCKING, "an empty file is not a delivery")),
+        gxe.ExpectTableColumnsToMatchOrderedList(
+            column_list=entity.column_names,
+            meta=_meta(BLOCKING, "exactly the contract's columns, in the contract's order"),
+        ),
+    ]
+    expectations += [
+        gxe.ExpectColumnValuesToBeInTypeList(
+            column=c.name, type_list=TYPE_LISTS[c.type], meta=_meta(BLOCKING, f"contract type {c.type}"),
+        )
+        for c in entity.all_columns
+    ]
+    return expectations
+
+
+def column_expectations(column: Column, patterns: dict[str, tuple[str, str]]) -> list[gxe.Expectation]:
+    """Row-level rules the contract states for one column: required, allowed values, range, ID format."""
+    expectations: list[gxe.Expectation] = []
+    name = column.name
+    if not column.nullable:
+        expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=name, meta=_meta(ROW, "required value")))
+    if column.allowed is not None:
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(
+            column=name, value_set=list(column.allowed), meta=_meta(ROW, "contract's allowed values"),
+        ))
+    if column.min_value is not None or column.max_value is not None:
+        expectations.append(gxe.ExpectColumnValuesToBeBetween(
+            column=name, min_value=column.min_value, max_value=column.max_value,
+            meta=_meta(ROW, "contract's range"),
+        ))
+    if name in patterns:
+        regex, rule = patterns[name]
+        expectations.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=regex, meta=_meta(ROW, rule)))
+    return expectations
+
+
+def key_expectation(entity: Entity) -> gxe.Expectation:
+    rule = "key unique within the file (every row sharing a key is quarantined: which one is right is unknown)"
+    if len(entity.key) == 1:
+        return gxe.ExpectColumnValuesToBeUnique(column=entity.key[0], meta=_meta(ROW, rule))
+    return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(entity.key), meta=_meta(ROW, rule))
+
+
+def derived_expectations(entity: Entity) -> list[gxe.Expectation]:
+    """Rules over several columns, checked on the helper columns of assets.checks.derived."""
+    helpers = DERIVED_COLUMNS.get(entity.name, {})
+    expectations: list[gxe.Expectation] = []
+    if AGE_MINUS_OFFICIAL_AGE in helpers:
+        low, high = AGE_TOLERANCE
+        expectations.append(gxe.ExpectColumnValuesToBeBetween(
+            column=AGE_MINUS_OFFICIAL_AGE, min_value=low, max_value=high,
+            meta=_meta(ROW, f"birth_date plausible for grade: age on 16 May of the academic year between the "
+                            f"grade's official age {low:+d} and {high:+d} (P1 = 6, M1 = 12, K1 = 3, V1 = 15)"),
+        ))
+    if MALE_PLUS_FEMALE in helpers:
+        expectations.append(gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="total", column_B=MALE_PLUS_FEMALE, ignore_row_if="either_value_is_missing",
+            meta=_meta(ROW, "total = male + female"),
+        ))
+    return expectations
+
+
+def baseline_suite(entity_name: str) -> gx.ExpectationSuite:
+    entity = ENTITIES[entity_name]
+    patterns = id_patterns()
+    expectations = structural_expectations(entity)
+    for column in entity.all_columns:
+        expectations += column_expectations(column, patterns)
+    expectations.append(key_expectation(entity))
+    expectations += derived_expectations(entity)
+    return gx.ExpectationSuite(
+        name=entity_name,
+        expectations=expectations,
+        meta={"generated_by": "assets/checks/make_suites.py", "entity": entity_name},
+        notes=f"Generated from assets/contract/entities.py ({entity.table}); do not edit by hand: run "
+              "`python -m assets.checks.make_suites`. Province additions go in "
+              f"{entity_name}.<province>.json.",
+    )
+
+
+def suite_to_json(suite: gx.ExpectationSuite) -> str:
+    """GX 1.x suite JSON, without the random ids GX assigns (they would change on every run)."""
+    data: dict[str, Any] = suite.to_json_dict()
+    data.pop("id", None)
+    for expectation in data["expectations"]:  # type: ignore[union-attr]
+        expectation.pop("id", None)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def generated_files() -> dict[str, str]:
+    """File name → content, one baseline suite per contract entity."""
+    return {f"{name}.json": suite_to_json(baseline_suite(name)) for name in ENTITIES}
+
+
+def write_suites(directory: Path = EXPECTATIONS_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for file_name, text in generated_files().items():
+        path = directory / file_name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def stale_files(directory: Path = EXPECTATIONS_DIR) -> list[str]:
+    """Baseline files that are missing or differ from what `write_suites` would write."""
+    return [
+        name for name, text in generated_files().items()
+        if not (directory / name).is_file() or (directory / name).read_text(encoding="utf-8") != text
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 when files are stale")
+    parser.add_argument("--dir", type=Path, default=EXPECTATIONS_DIR)
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = stale_files(args.dir)
+        for name in stale:
+            print(f"stale: {args.dir / name}", file=sys.stderr)
+        return 1 if stale else 0
+    for path in write_suites(args.dir):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""Loading the versioned suites: `expectations/<entity>.json` merged with `<entity>.<province>.json`.
+
+Severity lives in each expectation's `meta.severity`:
+- "blocking": structural (empty file, columns, dtypes); a failure rejects the whole file;
+- "row": a row-level rule; failing rows are quarantined, the others load. Only map expectations (those GX
+  can report failing rows for) may be "row";
+- "warning": a plausibility check over the whole file (e.g. both ID kinds present); reported, loads anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+from great_expectations.expectations.expectation import (
+    ColumnMapExpectation,
+    ColumnPairMapExpectation,
+    Expectation,
+    MulticolumnMapExpectation,
+)
+from great_expectations.expectations.row_conditions import (
+    AndCondition,
+    ComparisonCondition,
+    NullityCondition,
+    OrCondition,
+    PassThroughCondition,
+)
+
+from assets.contract.entities import ENTITIES
+from pipelines.settings import EXPECTATIONS_DIR
+
+BLOCKING = "blocking"
+ROW = "row"
+WARNING = "warning"
+SEVERITIES = (BLOCKING, ROW, WARNING)
+ROW_LEVEL_KINDS = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
+
+
+class SuiteError(ValueError):
+    """A suite file GX cannot read completely, or one whose severities make no sense."""
+
+
+def suite_path(entity: str, province: str | None = None, directory: Path = EXPECTATIONS_DIR) -> Path:
+    return directory / (f"{entity}.{province}.json" if province else f"{entity}.json")
+
+
+def load_suite(entity: str, province: str | None = None, directory: Path = EXPECTATIONS_DIR) -> gx.ExpectationSuite:
+    """The entity's baseline suite with the province's additions (if that file exists) appended.
+
+    Additions only add expectations: a province rule narrower than the baseline (grades P1–P6 where the
+    contract allows K1–V3) is checked besides it, and the narrower one is what fails.
+    """
+    if entity not in ENTITIES:
+        raise SuiteError(f"no contract entity {entity!r}")
+    base = _read(suite_path(entity, None, directory))
+    name = entity
+    expectations = list(base["expectations"])
+    notes = [base.get("notes") or ""]
+    addition_path = suite_path(entity, province, directory) if province else None
+    if addition_path is not None and addition_path.is_file():
+        addition = _read(addition_path)
+        name = f"{entity}.{province}"
+        expectations += addition["expectations"]
+        notes.append(addition.get("notes") or "")
+    suite = gx.ExpectationSuite(
+        name=name, expectations=expectations, meta={"entity": entity, "province": province},
+        notes=[n for n in notes if n],
+    )
+    # GX logs and drops an expectation it cannot build instead of raising: a typo must not pass unnoticed.
+    if len(suite.expectations) != len(expectations):
+        raise SuiteError(f"suite {name}: GX accepted {len(suite.expectations)} of {len(expectations)} "
+                         "expectations; see the log for the one it could not build")
+    for expectation in suite.expectations:
+        check_severity(expectation, name)
+    return suite
+
+
+@cache
+def _read_cached(path: Path, mtime_ns: int) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise SuiteError(f"missing suite file {path}")
+    try:
+        data = json.loads(_read_cached(path, path.stat().st_mtime_ns))
+    except json.JSONDecodeError as exc:
+        raise SuiteError(f"{path}: not JSON ({exc})") from exc
+    if not isinstance(data.get("expectations"), list):
+        raise SuiteError(f"{path}: no 'expectations' list")
+    return data
+
+
+def severity_of(expectation: Expectation) -> str:
+    return str((expectation.meta or {}).get("severity", ""))
+
+
+def check_severity(expectation: Expectation, suite_name: str) -> None:
+    severity = severity_of(expectation)
+    if severity not in SEVERITIES:
+        raise SuiteError(f"suite {suite_name}: {expectation.expectation_type} has meta.severity "
+                         f"{severity!r}; expected one of {', '.join(SEVERITIES)}")
+    if severity == ROW and not isinstance(expectation, ROW_LEVEL_KINDS):
+        raise SuiteError(f"suite {suite_name}: {expectation.expectation_type} cannot name failing rows, so "
+                         "it cannot be 'row' severity (use 'blocking' or 'warning')")
+
+
+def columns_of(expectation: Expectation) -> list[str]:
+    """The column(s) an expectation is about (none for table-level ones)."""
+    kwargs = expectation.configuration.kwargs
+    if "column" in kwargs:
+        return [kwargs["column"]]
+    if "column_A" in kwargs:
+        return [kwargs["column_A"], kwargs["column_B"]]
+    if "column_list" in kwargs and isinstance(expectation, ROW_LEVEL_KINDS):
+        return list(kwargs["column_list"])
+    return []
+
+
+def describe_condition(condition: object) -> str | None:
+    """A row condition as people write it: 'score >= 50'."""
+    if condition is None:
+        return None
+    if isinstance(condition, ComparisonCondition):
+        return f"{condition.column.name} {condition.operator.value} {condition.parameter!r}"
+    if isinstance(condition, NullityCondition):
+        return f"{condition.column.name} is {'' if condition.is_null else 'not '}null"
+    if isinstance(condition, AndCondition | OrCondition):
+        joiner = " and " if isinstance(condition, AndCondition) else " or "
+        return "(" + joiner.join(describe_condition(c) or "" for c in condition.conditions) + ")"
+    if isinstance(condition, PassThroughCondition):
+        return condition.pass_through_filter
+    return str(condition)
+
+
+def label_of(expectation: Expectation) -> str:
+    """How quarantine reasons and reports name an expectation: 'expect_column_values_to_be_in_set(grade)',
+    with its row condition when it has one."""
+    columns = columns_of(expectation)
+    label = expectation.expectation_type + (f"({', '.join(columns)})" if columns else "")
+    condition = describe_condition(getattr(expectation, "row_condition", None))
+    return f"{label} where {condition}" if condition else label

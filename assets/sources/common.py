@@ -1,0 +1,405 @@
+"""The shared step every adapter ends with: delivered fields (text) → typed contract rows plus rejects.
+
+What happens here, vectorised over the whole file:
+- text is cleaned (Thai digits → Arabic, whitespace runs collapsed, blanks → missing);
+- Thai value labels are mapped (sex, status, position, ...), grades normalised (อ.1 / อบ.1 → K1), yes/no
+  parsed, numbers parsed, Buddhist-Era dates converted to Common-Era dates, ranges checked;
+- person IDs are classified (citizen ID check digit, G-code) and replaced by their keyed pseudonym
+  (`student_key` / `teacher_key`); name fields never get this far (the readers drop them);
+- school IDs are checked (10 digits, known affiliation, real province, and the delivering province);
+- every row with a problem goes to `rejects` with all its reasons joined by '; ', and its delivered values as
+  JSON with the person ID replaced by its pseudonym; a row identical to an earlier row, or repeating an
+  earlier valid row's key, is rejected as "duplicate of row N".
+
+Output typing (`AdapterResult.rows`, columns exactly `ENTITIES[entity].column_names`): text → pandas
+"string" (StringDtype, NA for missing), integer → "Int64", double → "Float64", boolean → "boolean",
+date → "datetime64[ns]" at midnight. `rejects` columns: source_row (Int64), reason (string), record (string:
+JSON object of delivered field → value; XLSX records also carry "_sheet"). Reasons do not repeat the row
+number: `source_row` holds it (e.g. source_row 17, reason "birth_date: Common-Era year 2012 where Buddhist
+Era expected").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from assets.contract.entities import AFFILIATIONS, ENTITIES, NATIONAL, PROVINCES, Column, Entity
+from assets.contract.landing import (
+    FOLLOW_UP_LABELS,
+    POSITION_LABELS,
+    POVERTY_LABELS,
+    SEX_LABELS,
+    STATUS_LABELS,
+    SourceFile,
+)
+from assets.parsing.dates import parse_be_dates_series, parse_be_month_series
+from assets.parsing.grades import normalise_grade_series
+from assets.parsing.ids import classify_person_ids, is_valid_school_id_series
+from assets.parsing.pseudonym import Pseudonymiser
+from assets.parsing.text import clean_text_series
+from assets.parsing.values import map_labels_series, parse_bool_series, parse_float_series, parse_int_series
+from assets.sources.base import AdapterResult, DeliveryError
+from assets.sources.readers import (
+    FIELD_TO_COLUMN,
+    PERSON_ID,
+    DeliveredTable,
+    RawFile,
+    read_csv_table,
+    read_jsonl_table,
+    read_xlsx_table,
+)
+
+# Labels the landing contract leaves to the provinces' own spelling; contract values are accepted as well.
+SKILL_LABELS: dict[str, str] = {
+    "การอ่าน": "reading", "อ่าน": "reading", "การเขียน": "writing", "เขียน": "writing",
+}
+TEST_LABELS: dict[str, str] = {
+    "O-NET": "ONET", "โอเน็ต": "ONET", "NT": "NT", "เอ็นที": "NT",
+    "สมรรถนะ": "COMPETENCY", "การประเมินสมรรถนะ": "COMPETENCY", "ประเมินสมรรถนะ": "COMPETENCY",
+}
+LABELS: dict[str, dict[str, str]] = {
+    "sex": SEX_LABELS, "status": STATUS_LABELS, "position": POSITION_LABELS, "poverty_status": POVERTY_LABELS,
+    "follow_up_status": FOLLOW_UP_LABELS, "skill": SKILL_LABELS, "test": TEST_LABELS,
+}
+CODE_PATTERNS: dict[str, tuple[str, str]] = {
+    "district_code": (r"\d{4}", "a district code is 4 digits"),
+    "subdistrict_code": (r"\d{6}", "a subdistrict code is 6 digits"),
+    "affiliation": ("|".join(AFFILIATIONS), "unknown affiliation code"),
+}
+MONTH_COLUMNS = frozenset({"month"})
+_ISO_DAY = r"^\s*(\d{4}-\d{1,2})-\d{1,2}(?: 00:00:00)?\s*$"
+PROVINCE_BY_CODE: dict[str, str] = {code: slug for slug, code in PROVINCES.items()}
+
+REJECT_COLUMNS = ("source_row", "reason", "record")
+Converted = tuple[pd.Series, pd.Series]
+"""(values, reasons): reasons missing where the value is fine."""
+
+
+def _no_reasons(index: pd.Index) -> pd.Series:
+    return pd.Series(None, index=index, dtype="str")
+
+
+def _reasons_where(mask: pd.Series | np.ndarray, texts: pd.Series | str, index: pd.Index) -> pd.Series:
+    reasons = _no_reasons(index)
+    mask = np.asarray(mask, dtype=bool)
+    if mask.any():
+        reasons[mask] = texts[mask] if isinstance(texts, pd.Series) else texts
+    return reasons
+
+
+def _quoted(field: str, what: str, values: pd.Series) -> pd.Series:
+    return field + ": " + what + " '" + values.astype("str") + "'"
+
+
+def convert_grade(text: pd.Series, field: str) -> Converted:
+    grades = normalise_grade_series(text)
+    failed = text.notna() & grades.isna()
+    messages = _quoted(field, "unknown grade", clean_text_series(text))
+    return grades, _reasons_where(failed, messages, text.index)
+
+
+def convert_school_id(text: pd.Series, field: str, expected_code: pd.Series | None) -> Converted:
+    """10-digit school ID; with `expected_code` also the province digits must match the delivery's."""
+    ids = clean_text_series(text)
+    valid = is_valid_school_id_series(ids).to_numpy()
+    invalid = ids.notna().to_numpy() & ~valid
+    reasons = _reasons_where(invalid, _quoted(field, "invalid school ID", ids), ids.index)
+    if expected_code is not None:
+        wrong = valid & (ids.str[2:4] != expected_code).fillna(False).to_numpy(dtype=bool)
+        if wrong.any():
+            message = (field + ": school ID " + ids + " is in province " + ids.str[2:4]
+                       + ", not the delivering province " + expected_code)
+            reasons = reasons.where(~wrong, message)
+    return ids.where(valid), reasons
+
+
+def convert_code(text: pd.Series, field: str) -> Converted:
+    codes = clean_text_series(text)
+    pattern, problem = CODE_PATTERNS[field]
+    ok = codes.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+    failed = codes.notna().to_numpy() & ~ok
+    return codes.where(ok), _reasons_where(failed, _quoted(field, problem, codes), codes.index)
+
+
+def convert_value(field: str, column: Column, text: pd.Series) -> Converted:
+    """One delivered field → its contract column's values and per-row reasons (by column type and name)."""
+    if column.name == "grade":
+        return convert_grade(text, field)
+    if field in LABELS:
+        return map_labels_series(text, LABELS[field], field)
+    if field in CODE_PATTERNS:
+        return convert_code(text, field)
+    if column.type == "boolean":
+        return parse_bool_series(text, field)
+    if column.type == "integer":
+        return _in_range(*parse_int_series(text, field), column, field)
+    if column.type == "double":
+        return _in_range(*parse_float_series(text, field), column, field)
+    if column.type == "date" and column.name in MONTH_COLUMNS:
+        # a month typed into an Excel date cell arrives as a full date (BBBB-mm-dd): its month is meant
+        return parse_be_month_series(text.str.replace(_ISO_DAY, r"\1", regex=True), field)
+    if column.type == "date":
+        return parse_be_dates_series(text, field)
+    return clean_text_series(text), _no_reasons(text.index)
+
+
+def _in_range(values: pd.Series, reasons: pd.Series, column: Column, field: str) -> Converted:
+    low = -np.inf if column.min_value is None else column.min_value
+    high = np.inf if column.max_value is None else column.max_value
+    outside = ((values < low) | (values > high)).fillna(False).to_numpy(dtype=bool)
+    if outside.any():
+        bounds = f"{column.min_value:g}" if column.max_value is None else (
+            f"{column.min_value:g}–{column.max_value:g}")
+        message = field + ": " + values.astype("str") + f" outside {bounds}"
+        reasons = reasons.where(~outside, message)
+        values = values.mask(outside)
+    return values, reasons
+
+
+def combine_reasons(reasons: list[pd.Series], index: pd.Index) -> pd.Series:
+    """Per row, every present reason joined by '; ' (missing when the row has none)."""
+    combined = _no_reasons(index)
+    for r in reasons:
+        has = r.notna().to_numpy()
+        if not has.any():
+            continue
+        first = has & combined.isna().to_numpy()
+        more = has & ~first
+        combined[first] = r[first]
+        if more.any():
+            combined[more] = combined[more] + "; " + r[more]
+    return combined
+
+
+def first_position_of_group(keys: pd.DataFrame, candidates: np.ndarray) -> np.ndarray:
+    """For candidate rows, the position of the first candidate with the same values; -1 elsewhere."""
+    first = np.full(len(keys), -1, dtype=np.int64)
+    if not candidates.any():
+        return first
+    hashes = pd.util.hash_pandas_object(keys[candidates], index=False).to_numpy()
+    positions = pd.Series(np.flatnonzero(candidates))
+    first[candidates] = positions.groupby(hashes, sort=False).transform("first").to_numpy()
+    return first
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the adapter knows about the delivery besides its content."""
+
+    source: SourceFile
+    raw: RawFile
+    province: str
+    academic_year: int
+    pseudonymiser: Pseudonymiser
+    agency: str | None = None
+
+
+def to_contract(
+    table: DeliveredTable,
+    ctx: Context,
+    *,
+    province_of_row: pd.Series | None = None,
+    extra_reasons: pd.Series | None = None,
+) -> AdapterResult:
+    """Delivered text fields → typed contract rows and rejects, with lineage.
+
+    `province_of_row` (national files): each row's province slug, else the delivery's province for all.
+    `extra_reasons`: row problems found by a format-specific step (EMIS totals), merged with the rest.
+    """
+    entity = ENTITIES[ctx.source.entity]
+    fields = table.fields
+    index = fields.index
+    province = (pd.Series(ctx.province, index=index, dtype="str") if province_of_row is None
+                else province_of_row.reset_index(drop=True))
+    expected_code = province.map(PROVINCES).astype("str") if ctx.province != NATIONAL else None
+
+    values: dict[str, pd.Series] = {}
+    reasons = [] if extra_reasons is None else [extra_reasons.reset_index(drop=True)]
+    person_keys: pd.Series | None = None
+    for field in fields.columns:
+        if field == PERSON_ID:
+            person_keys, kind, reason = _pseudonymise(fields[field], entity, ctx.pseudonymiser)
+            values[_person_column(entity)] = person_keys.where(kind.notna())
+            if "id_kind" in entity.column_names:
+                values["id_kind"] = kind
+            reasons.append(reason)
+            continue
+        column = entity.column(FIELD_TO_COLUMN.get(field, field))
+        if column.name == "school_id":
+            converted, reason = convert_school_id(fields[field], field, expected_code)
+        else:
+            converted, reason = convert_value(field, column, fields[field])
+        if not column.nullable:
+            missing = (converted.isna() & reason.isna()).to_numpy()
+            reason = reason.where(~missing, f"{field}: required value missing")
+        values[column.name] = converted.reset_index(drop=True)
+        reasons.append(reason.reset_index(drop=True))
+
+    row_reasons = combine_reasons(reasons, index)
+    if table.row_problems is not None:  # a row that could not be read has no field values to judge
+        row_reasons = table.row_problems.where(table.row_problems.notna(), row_reasons)
+    row_reasons = _mark_duplicates(table, entity, values, row_reasons)
+    rejected = row_reasons.notna().to_numpy()
+
+    rows = _typed_rows(entity, values, table, ctx, province, ~rejected)
+    rejects = _rejects(table, person_keys, row_reasons, rejected)
+    notes = list(table.notes)
+    if rejected.any():
+        notes.append(f"{int(rejected.sum())} of {len(table)} rows rejected")
+    return AdapterResult(
+        entity=entity.name, source_file=ctx.raw.name, source_sha256=ctx.raw.sha256,
+        rows=rows, rejects=rejects, rows_read=len(table), notes=notes,
+    )
+
+
+def _person_column(entity: Entity) -> str:
+    return entity.pseudonymised[0]
+
+
+def _pseudonymise(ids: pd.Series, entity: Entity, pseudonymiser: Pseudonymiser) -> tuple[pd.Series, ...]:
+    """(keys of every delivered ID, valid or not; id_kind; reasons). Raw IDs go no further than here."""
+    kind, reasons = classify_person_ids(ids)
+    keys = pseudonymiser.keys_for(ids)
+    if _person_column(entity) == "teacher_key":  # teachers and trainees: staff hold citizen IDs
+        g_code = (kind == "g_code").to_numpy()
+        reasons = reasons.where(~g_code, "person_id: G-code where a staff citizen ID is expected")
+        kind = kind.mask(g_code)
+    return keys.reset_index(drop=True), kind.reset_index(drop=True), reasons.reset_index(drop=True)
+
+
+def _mark_duplicates(
+    table: DeliveredTable, entity: Entity, values: dict[str, pd.Series], reasons: pd.Series
+) -> pd.Series:
+    """Identical delivered rows, then repeated keys among otherwise valid rows: 'duplicate of row N'."""
+    same_content = table.fields.duplicated(keep=False).to_numpy()
+    if table.row_problems is not None:  # unreadable lines are all-missing: alike, but not duplicates
+        same_content = same_content & table.row_problems.isna().to_numpy()
+    reasons = _reject_later(table, table.fields, same_content, reasons)
+    key_columns = [c for c in entity.key if c in values]
+    keys = pd.DataFrame({c: values[c] for c in key_columns})
+    repeated = reasons.isna().to_numpy() & keys.duplicated(keep=False).to_numpy()
+    return _reject_later(table, keys, repeated, reasons)
+
+
+def _reject_later(
+    table: DeliveredTable, keys: pd.DataFrame, candidates: np.ndarray, reasons: pd.Series
+) -> pd.Series:
+    """Among candidate rows sharing `keys`, all but the first get 'duplicate of row N' as their reason."""
+    if not candidates.any():
+        return reasons
+    first = first_position_of_group(keys, candidates)
+    later = candidates & (first != np.arange(len(first)))
+    if not later.any():
+        return reasons
+    text = "duplicate of row " + pd.Series(table.source_row[first[later]]).astype("str")
+    if table.sheet is not None and table.sheet.nunique() > 1:
+        sheets = pd.Series(table.sheet.to_numpy(dtype=object)[first[later]]).astype("str")
+        text = text + " (sheet " + sheets + ")"
+    reasons = reasons.copy()
+    reasons[later] = text.to_numpy()  # a later duplicate's own problems were already reported on the first
+    return reasons
+
+
+_PANDAS_TYPES: dict[str, str] = {
+    "text": "string", "integer": "Int64", "double": "Float64", "boolean": "boolean", "date": "datetime64[ns]",
+}
+
+
+def _typed_rows(
+    entity: Entity, values: dict[str, pd.Series], table: DeliveredTable, ctx: Context,
+    province: pd.Series, keep: np.ndarray,
+) -> pd.DataFrame:
+    n = int(keep.sum())
+    agency = table.agency if table.agency is not None else pd.Series(ctx.agency, index=table.fields.index)
+    lineage = {
+        "province": province, "academic_year": pd.Series(ctx.academic_year, index=table.fields.index),
+        "agency": agency, "source_sha256": pd.Series(ctx.raw.sha256, index=table.fields.index),
+        "source_file": pd.Series(ctx.raw.name, index=table.fields.index),
+        "source_row": pd.Series(table.source_row, index=table.fields.index),
+    }
+    columns = {}
+    for column in entity.all_columns:
+        series = values.get(column.name, lineage.get(column.name))
+        dtype = _PANDAS_TYPES[column.type]
+        if series is None:  # an optional column the province does not deliver at all
+            columns[column.name] = pd.Series(pd.array([None] * n, dtype=dtype))
+            continue
+        kept = series.reset_index(drop=True)[keep].reset_index(drop=True)
+        if column.type == "date":
+            columns[column.name] = pd.to_datetime(kept).astype("datetime64[ns]").dt.normalize()
+        elif column.type == "boolean":
+            columns[column.name] = kept.astype("boolean")
+        elif column.type == "integer":
+            columns[column.name] = pd.to_numeric(kept).astype("Int64")
+        else:
+            columns[column.name] = kept.astype(dtype)
+    return pd.DataFrame(columns, columns=entity.column_names)
+
+
+def _rejects(
+    table: DeliveredTable, person_keys: pd.Series | None, reasons: pd.Series, rejected: np.ndarray
+) -> pd.DataFrame:
+    """Rejected rows: delivered values as JSON with the raw person ID replaced by its pseudonym."""
+    records = table.fields[rejected].copy()
+    if person_keys is not None:
+        records[PERSON_ID] = person_keys[rejected]
+    if table.sheet is not None:
+        records["_sheet"] = table.sheet[rejected]
+    as_objects = records.astype(object).where(records.notna(), None)
+    payload = [json.dumps(r, ensure_ascii=False) for r in as_objects.to_dict("records")]
+    return pd.DataFrame({
+        "source_row": pd.array(table.source_row[rejected], dtype="Int64"),
+        "reason": pd.array(reasons[rejected].to_numpy(dtype=object), dtype="string"),
+        "record": pd.array(payload, dtype="string"),
+    }, columns=list(REJECT_COLUMNS))
+
+
+TableReader = Callable[[RawFile, SourceFile, "str | None"], DeliveredTable]
+
+
+class ProvinceAdapter:
+    """Reads one province's deliveries: picks the reader for the file's format, then the shared step.
+
+    Province modules subclass it to declare their quirks (agency from the file name, out-of-scope rows).
+    """
+
+    province: str = ""
+
+    def read(
+        self, source: SourceFile, path: Path, *, academic_year: int, pseudonymiser: Pseudonymiser,
+        agency: str | None = None,
+    ) -> AdapterResult:
+        if source.province != self.province:
+            problem = f"{source.file_name} is a {source.province} source, not {self.province}"
+            raise DeliveryError(path, problem)
+        raw = RawFile.read(path)  # the only read of the file: bytes hashed and parsed from memory
+        agency = self.agency_for(source, path, agency)
+        ctx = Context(source, raw, self.province, academic_year, pseudonymiser, agency)
+        if source.format == "emis_csv":
+            from assets.sources.emis import read_enrolment  # emis builds on this module
+
+            return read_enrolment(ctx)
+        return self.finish(self.read_table(raw, source, ctx.agency), ctx)
+
+    def agency_for(self, source: SourceFile, path: Path, agency: str | None) -> str | None:
+        """The agency all rows of this file carry (None when the file names none)."""
+        return agency
+
+    def read_table(self, raw: RawFile, source: SourceFile, agency: str | None) -> DeliveredTable:
+        readers: dict[str, Callable[..., DeliveredTable]] = {
+            "jsonl": read_jsonl_table, "csv": read_csv_table,
+        }
+        if source.format == "xlsx":
+            return read_xlsx_table(raw, source, agency)
+        if source.format not in readers:
+            raise DeliveryError(raw.path, f"unsupported format {source.format}")
+        return readers[source.format](raw, source)
+
+    def finish(self, table: DeliveredTable, ctx: Context) -> AdapterResult:
+        return to_contract(table, ctx)

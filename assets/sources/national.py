@@ -1,0 +1,40 @@
+"""National sources delivered once for all provinces: DOPA population by district, NT/O-NET results
+(cp874, like the national upload templates) and EEF poverty screening.
+
+Rows are attributed to a sandbox province by their codes: the school ID's province digits (positions 3-4),
+or for population the district code's first two digits. Rows of other provinces, and rows whose code is
+blank so that no province can be told, are out of scope: they are neither read nor rejected
+(rows_read == rows + rejects still holds) and their count is given in the notes.
+"""
+
+from __future__ import annotations
+
+from assets.contract.entities import NATIONAL
+from assets.parsing.text import clean_text_series
+from assets.sources.base import AdapterResult
+from assets.sources.common import PROVINCE_BY_CODE, Context, ProvinceAdapter, to_contract
+from assets.sources.readers import DeliveredTable
+
+
+def province_code_field(entity: str) -> tuple[str, slice]:
+    """Which delivered field carries the province code, and where."""
+    return ("district_code", slice(0, 2)) if entity == "population" else ("school_id", slice(2, 4))
+
+
+class NationalAdapter(ProvinceAdapter):
+    province = NATIONAL
+
+    def finish(self, table: DeliveredTable, ctx: Context) -> AdapterResult:
+        field, digits = province_code_field(ctx.source.entity)
+        codes = clean_text_series(table.fields[field])
+        # Only the code's province digits decide: a malformed ID of a sandbox province stays in scope and is
+        # rejected with its reason rather than vanishing.
+        province = codes.str[digits].map(PROVINCE_BY_CODE).astype("str")
+        in_scope = province.notna().to_numpy()
+        blank = codes.isna().to_numpy()
+        scoped = table.subset(in_scope)
+        other = int((~in_scope & ~blank).sum())
+        scoped.notes = [*table.notes, f"{other} rows of other provinces out of scope (not counted as read)"]
+        if blank.any():
+            scoped.notes.append(f"{int(blank.sum())} rows with a blank {field}: province unknown, not read")
+        return to_contract(scoped, ctx, province_of_row=province[in_scope])

@@ -1,0 +1,99 @@
+-- One row per student and academic year, placed in a district (school's registry record of that year, else
+-- its latest record), with grade attributes, age at the start of the school year and EEF poverty status.
+-- A student delivered twice in a year (moved school mid-year) keeps the record that is not a transfer-out.
+with students as (
+
+    select * from {{ ref('stg_raw__students') }}
+
+),
+
+ranked_students as (
+
+    select
+        students.*,
+        row_number() over (
+            partition by student_key, academic_year
+            order by case when status = 'transferred_out' then 1 else 0 end, school_id, source_file, source_row
+        ) as roster_rank
+    from students
+
+),
+
+school_years as (
+
+    select * from {{ ref('int_school_years_deduplicated') }}
+
+),
+
+latest_school_records as (
+
+    select school_id, district_code
+    from (
+        select
+            school_id,
+            district_code,
+            row_number() over (partition by school_id order by academic_year desc) as recency_rank
+        from school_years
+    ) as ranked_schools
+    where recency_rank = 1
+
+),
+
+poverty as (
+
+    select student_key, academic_year, poverty_status
+    from (
+        select
+            student_key,
+            academic_year,
+            poverty_status,
+            row_number() over (
+                partition by student_key, academic_year
+                order by case poverty_status when 'extremely_poor' then 1 when 'poor' then 2 else 3 end
+            ) as screening_rank
+        from {{ ref('stg_raw__poverty_screenings') }}
+    ) as ranked_screenings
+    where screening_rank = 1
+
+),
+
+grades as (
+
+    select * from {{ ref('grades') }}
+
+),
+
+affiliations as (
+
+    select * from {{ ref('affiliations') }}
+
+)
+
+select
+    s.student_key,
+    s.academic_year,
+    s.province_code,
+    coalesce(sy.district_code, ls.district_code) as district_code,
+    s.school_id,
+    coalesce(a.affiliation, 'other') as affiliation,
+    s.grade,
+    g.level,
+    g.years_of_schooling,
+    s.sex,
+    s.id_kind,
+    s.birth_date,
+    {{ age_at_school_year_start('s.birth_date', 's.academic_year') }} as age,
+    s.status,
+    coalesce(p.poverty_status, 'not_screened') as poverty
+from ranked_students as s
+left join school_years as sy
+    on s.school_id = sy.school_id and s.academic_year = sy.academic_year
+left join latest_school_records as ls
+    on s.school_id = ls.school_id
+left join poverty as p
+    on s.student_key = p.student_key and s.academic_year = p.academic_year
+left join grades as g
+    on s.grade = g.grade
+left join affiliations as a
+    on {{ affiliation_code_of_school('s.school_id') }} = a.affiliation_code
+where s.roster_rank = 1

@@ -1,0 +1,29 @@
+-- One row per student, test and subject: contract columns renamed and cast, plus the province the record
+-- belongs to (from its codes, since national deliveries are filed under province 'national').
+with source as (
+
+    select * from {{ source('raw', 'assessments') }}
+
+),
+
+renamed as (
+
+    select
+        {{ province_code_of_school('school_id') }} as province_code,
+        cast(student_key as {{ dbt.type_string() }}) as student_key,
+        cast(school_id as {{ dbt.type_string() }}) as school_id,
+        cast(test as {{ dbt.type_string() }}) as test,
+        cast(grade as {{ dbt.type_string() }}) as grade,
+        cast(subject as {{ dbt.type_string() }}) as subject,
+        cast(score as float8) as score,
+        cast(province as {{ dbt.type_string() }}) as delivery_province,
+        cast(academic_year as integer) as academic_year,
+        cast(agency as {{ dbt.type_string() }}) as agency,
+        cast(source_sha256 as {{ dbt.type_string() }}) as source_sha256,
+        cast(source_file as {{ dbt.type_string() }}) as source_file,
+        cast(source_row as integer) as source_row
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,29 @@
+-- One row per completed course: contract columns renamed and cast, plus the province the record
+-- belongs to (from its codes, since national deliveries are filed under province 'national').
+with source as (
+
+    select * from {{ source('raw', 'training') }}
+
+),
+
+renamed as (
+
+    select
+        {{ province_code_of_school('school_id') }} as province_code,
+        cast(teacher_key as {{ dbt.type_string() }}) as teacher_key,
+        cast(school_id as {{ dbt.type_string() }}) as school_id,
+        cast(course_name as {{ dbt.type_string() }}) as course_name,
+        cast(skill_area as {{ dbt.type_string() }}) as skill_area,
+        cast(hours as float8) as course_hours,
+        cast(completed_on as date) as completed_on,
+        cast(province as {{ dbt.type_string() }}) as delivery_province,
+        cast(academic_year as integer) as academic_year,
+        cast(agency as {{ dbt.type_string() }}) as agency,
+        cast(source_sha256 as {{ dbt.type_string() }}) as source_sha256,
+        cast(source_file as {{ dbt.type_string() }}) as source_file,
+        cast(source_row as integer) as source_row
+    from source
+
+)
+
+select * from renamed

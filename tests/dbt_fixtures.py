@@ -1,0 +1,190 @@
+"""A tiny hand-written raw warehouse for the dbt tests: raw.<entity> tables with exactly the contract columns.
+
+The rows are chosen so that the marts can be computed by hand (the arithmetic is in tests/test_dbt_duckdb.py):
+Yala (95) has rosters for 2566 and 2567, so 2566 has student flows; Satun (91) has 2566 only (no flows);
+national deliveries (population, poverty, assessments) are filed under province 'national', and the
+population file holds one district outside the four provinces, which the marts must ignore.
+
+Schools: S1 1095010001 OBEC primary, district 9501, in EMIS; S2 1095010002 OBEC secondary, 9501;
+S3 1195020001 OPEC, 9502; S4 1091010001 OBEC Satun, 9101.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from assets.contract.entities import ENTITIES, Entity
+
+S1, S2, S3, S4 = "1095010001", "1095010002", "1195020001", "1091010001"
+SHA = "0" * 64
+Row = dict[str, Any]
+
+DUCKDB_TYPES = {"text": "VARCHAR", "integer": "INTEGER", "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE"}
+POSTGRES_TYPES = {"text": "text", "integer": "integer", "double": "double precision", "boolean": "boolean",
+                  "date": "date"}
+
+
+def _keys(prefix: str, first: int, last: int) -> list[str]:
+    return [f"{prefix}{i:02d}" for i in range(first, last + 1)]
+
+
+def _student(key: str, school: str, grade: str, sex: str, born: str, status: str) -> Row:
+    return {"student_key": key, "id_kind": "citizen_id", "school_id": school, "grade": grade, "sex": sex,
+            "birth_date": dt.date.fromisoformat(born), "status": status,
+            "dropout_reason": "family moved for work" if status == "dropped_out" else None,
+            "home_language": None}
+
+
+def _students_2566_yala() -> list[Row]:
+    rows = [_student(k, S1, "P1", "F", "2017-03-01", "promoted") for k in _keys("a", 1, 10)]
+    rows += [_student(k, S1, "P1", "M", "2016-12-01", "promoted") for k in _keys("b", 1, 8)]
+    rows.append(_student("b09", S1, "P1", "M", "2016-12-01", "repeated"))
+    rows.append(_student("b10", S1, "P1", "M", "2015-06-01", "dropped_out"))  # age 7 on 16 May 2023
+    rows += [_student(k, S1, "P6", "F", "2012-01-15", "graduated") for k in _keys("c", 1, 5)]
+    rows += [_student(k, S2, "M3", "M", "2009-02-02", "promoted") for k in _keys("d", 1, 3)]
+    rows.append(_student("d04", S2, "M3", "M", "2009-02-02", "transferred_out"))
+    rows += [_student(k, S3, "P3", "F", "2015-01-10", "promoted") for k in _keys("e", 1, 5)]
+    rows.append(_student("e06", S3, "P3", "F", "2015-01-10", "dropped_out"))
+    return rows
+
+
+def _students_2567_yala() -> list[Row]:
+    rows = [_student(k, S1, "P2", "F", "2017-03-01", "studying") for k in _keys("a", 1, 10)]
+    rows += [_student(k, S1, "P2", "M", "2016-12-01", "studying") for k in _keys("b", 1, 8)]
+    rows.append(_student("b09", S1, "P1", "M", "2016-12-01", "studying"))
+    rows += [_student(k, S2, "M1", "F", "2012-01-15", "studying") for k in _keys("c", 1, 4)]
+    rows += [_student(k, S2, "M4", "M", "2009-02-02", "studying") for k in _keys("d", 1, 3)]
+    rows.append(_student("d04", S3, "M4", "M", "2009-02-02", "studying"))
+    rows += [_student(k, S3, "P4", "F", "2015-01-10", "studying") for k in _keys("e", 1, 5)]
+    rows += [_student(k, S1, "P1", "F", "2018-02-02", "studying") for k in _keys("g", 1, 3)]
+    return rows
+
+
+def _school(school_id: str, name: str, district: str, levels: str, member: bool) -> Row:
+    return {"school_id": school_id, "school_name": name, "affiliation": school_id[:2],
+            "area_code": "9501" if school_id[2:4] == "95" else "9101", "district_code": district,
+            "subdistrict_code": district + "01", "levels_offered": levels, "sandbox_member": member}
+
+
+def _population() -> list[Row]:
+    rows = [{"district_code": "9501", "age": age, "sex": sex, "population": 2 if age <= 11 else 1}
+            for age in range(6, 18) for sex in ("M", "F")]
+    rows.append({"district_code": "9502", "age": 8, "sex": "F", "population": 10})
+    rows.append({"district_code": "1001", "age": 6, "sex": "M", "population": 100})  # Bangkok: not ours
+    return rows
+
+
+def _assessments() -> list[Row]:
+    rows = [{"student_key": k, "school_id": S1, "test": "ONET", "grade": "P6", "subject": "thai", "score": s}
+            for k, s in zip(_keys("c", 1, 5), (40.0, 50.0, 60.0, 70.0, 30.0), strict=True)]
+    rows += [{"student_key": k, "school_id": S2, "test": "ONET", "grade": "M3", "subject": "math", "score": s}
+             for k, s in zip(_keys("d", 1, 4), (45.0, 50.0, 20.0, 80.0), strict=True)]
+    rows += [{"student_key": k, "school_id": S3, "test": "NT", "grade": "P3", "subject": "thai", "score": 55.0}
+             for k in _keys("e", 1, 6)]
+    return rows
+
+
+def _literacy() -> list[Row]:
+    passed = {"a09": {"reading"}, "a10": set()}
+    return [{"student_key": k, "school_id": S1, "grade": "P1", "skill": skill,
+             "score": 80.0 if skill in passed.get(k, {"reading", "writing"}) else 30.0,
+             "passed": skill in passed.get(k, {"reading", "writing"}),
+             "screened_on": dt.date(2023, 11, 15)}
+            for k in _keys("a", 1, 10) for skill in ("reading", "writing")]
+
+
+def fixture_partitions() -> list[tuple[str, str, int, list[Row]]]:
+    """(entity, province, academic_year, rows without lineage columns) for every delivered partition."""
+    teachers = [("t1", S1, "teacher", "F"), ("t2", S1, "teacher", "M"), ("t3", S1, "teacher", "F"),
+                ("t4", S1, "director", "M"), ("t5", S2, "teacher", "F"), ("t6", S2, "teacher", "M")]
+    return [
+        ("schools", "yala", 2566, [_school(S1, "บ้านตัวอย่าง", "9501", "อ.1-ป.6", True),
+                                   _school(S2, "ตัวอย่างวิทยา", "9501", "ม.1-ม.6", True),
+                                   _school(S3, "ศาสนูปถัมภ์ตัวอย่าง", "9502", "อ.1-ม.6", False)]),
+        ("schools", "yala", 2567, [_school(S1, "บ้านตัวอย่าง", "9501", "อ.1-ป.6", True),
+                                   _school(S2, "ตัวอย่างวิทยา", "9501", "ม.1-ม.6", True),
+                                   _school(S3, "ศาสนูปถัมภ์ตัวอย่าง", "9502", "อ.1-ม.6", True)]),
+        ("schools", "satun", 2566, [_school(S4, "บ้านสตูล", "9101", "อ.1-ป.6", True)]),
+        ("students", "yala", 2566, _students_2566_yala()),
+        ("students", "yala", 2567, _students_2567_yala()),
+        ("students", "satun", 2566, [_student(k, S4, "P2", "M", "2016-01-01", "studying")
+                                     for k in _keys("f", 1, 3)]),
+        ("enrolment_counts", "yala", 2566, [
+            {"school_id": S1, "grade": "P1", "male": 11, "female": 10, "total": 21, "classrooms": 1},
+            {"school_id": S1, "grade": "P6", "male": 0, "female": 5, "total": 5, "classrooms": 1}]),
+        ("teachers", "yala", 2566, [{"teacher_key": k, "school_id": s, "position": p, "subject": None,
+                                     "academic_standing": None, "sex": x} for k, s, p, x in teachers]),
+        ("training", "yala", 2566, [
+            {"teacher_key": k, "school_id": s, "course_name": c, "skill_area": None, "hours": 12.0,
+             "completed_on": dt.date(2023, 8, 1)}
+            for k, s, c in (("t1", S1, "active learning"), ("t1", S1, "reading coaching"),
+                            ("t4", S1, "school leadership"), ("t5", S2, "active learning"))]),
+        ("literacy", "yala", 2566, _literacy()),
+        ("assessments", "national", 2566, _assessments()),
+        ("learning_spaces", "yala", 2566, [
+            {"space_id": "L1", "space_name": "ห้องสมุดชุมชน", "district_code": "9501",
+             "month": dt.date(2023, 6, 1), "visitors": 100, "visitors_applying": 30, "income_baht": 1000.0},
+            {"space_id": "L1", "space_name": "ห้องสมุดชุมชน", "district_code": "9501",
+             "month": dt.date(2023, 7, 1), "visitors": 50, "visitors_applying": 20, "income_baht": 500.0}]),
+        ("learning_spaces", "yala", 2567, [
+            {"space_id": "L1", "space_name": "ห้องสมุดชุมชน", "district_code": "9501",
+             "month": dt.date(2024, 6, 1), "visitors": 200, "visitors_applying": 50, "income_baht": 0.0}]),
+        ("population", "national", 2566, _population()),
+        ("poverty", "national", 2566, [
+            {"student_key": k, "school_id": s, "poverty_status": p}
+            for k, s, p in (("a01", S1, "poor"), ("a02", S1, "poor"), ("a03", S1, "poor"), ("a04", S1, "poor"),
+                            ("a05", S1, "poor"), ("b01", S1, "extremely_poor"), ("e01", S3, "poor"),
+                            ("a06", S1, "not_poor"))]),
+        ("protection_cases", "sukhothai", 2566, []),
+    ]
+
+
+def fixture_rows() -> dict[str, list[Row]]:
+    """Every raw table's rows with the lineage columns filled in, keyed by entity name."""
+    rows: dict[str, list[Row]] = {name: [] for name in ENTITIES}
+    for entity, province, year, partition in fixture_partitions():
+        for number, row in enumerate(partition, start=1):
+            rows[entity].append({**row, "province": province, "academic_year": year, "agency": None,
+                                 "source_sha256": SHA, "source_file": f"{entity}.csv", "source_row": number})
+    return rows
+
+
+def _create_table_sql(entity: Entity, types: dict[str, str]) -> str:
+    columns = ", ".join(f'"{c.name}" {types[c.type]}' for c in entity.all_columns)
+    return f"create table raw.{entity.name} ({columns})"
+
+
+def _values(entity: Entity, rows: Iterable[Row]) -> list[tuple[Any, ...]]:
+    return [tuple(row[name] for name in entity.column_names) for row in rows]
+
+
+def create_raw_duckdb(path: Path) -> Path:
+    """A DuckDB file at `path` holding raw.<entity> for every contract entity, filled with the fixture."""
+    rows = fixture_rows()
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists raw")
+        for name, entity in ENTITIES.items():
+            con.execute(_create_table_sql(entity, DUCKDB_TYPES))
+            if rows[name]:
+                marks = ", ".join("?" for _ in entity.column_names)
+                con.executemany(f"insert into raw.{name} values ({marks})", _values(entity, rows[name]))
+    return path
+
+
+def create_raw_postgres(connection: Any) -> None:
+    """Same tables and rows in PostgreSQL, through an open DB-API connection (psycopg2)."""
+    rows = fixture_rows()
+    with connection.cursor() as cur:
+        cur.execute("create schema if not exists raw")
+        for name, entity in ENTITIES.items():
+            cur.execute(f"drop table if exists raw.{name}")
+            cur.execute(_create_table_sql(entity, POSTGRES_TYPES))
+            if rows[name]:
+                marks = ", ".join("%s" for _ in entity.column_names)
+                cur.executemany(f"insert into raw.{name} values ({marks})", _values(entity, rows[name]))
+    connection.commit()
