@@ -1,6 +1,5 @@
 """dbt models as Dagster assets, hung under the ingest assets of every province that feeds them."""
 
-from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping

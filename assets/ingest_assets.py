@@ -6,7 +6,6 @@ runs the adapter, validates with the entity's GX suite, and replaces the (provin
 loads nothing and fails the blocking check, so nothing downstream runs on a broken delivery.
 """
 
-from __future__ import annotations
 
 import hashlib
 import json
@@ -41,8 +40,8 @@ from assets.parsing.pseudonym import Pseudonymiser, load_pseudonym_key
 from assets.progress import report
 from assets.sources import discover_deliveries, read_delivery
 from assets.sources.base import AdapterResult, DeliveryError
+from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import WarehouseResource
-from pipelines.settings import Settings
 
 ACADEMIC_YEARS = DynamicPartitionsDefinition(name="academic_year")
 INGEST_OWNER = "team:data-engineering"
@@ -119,8 +118,8 @@ def _quarantine_frame(result_rejects: pd.DataFrame, validation_rejects: pd.DataF
 
 
 def ingest_file(source: SourceFile, path: Path, agency: str | None, *, province: str, year: int,
-                settings: Settings, pseudonymiser: Pseudonymiser) -> FileOutcome:
-    sha, _ = archive_delivery(path, settings.archive_dir)
+                paths: ProjectPaths, pseudonymiser: Pseudonymiser) -> FileOutcome:
+    sha, _ = archive_delivery(path, paths.archive_path)
     outcome = FileOutcome(source, path, agency, sha)
     try:
         result: AdapterResult = read_delivery(source, path, province=province, academic_year=year,
@@ -131,7 +130,7 @@ def ingest_file(source: SourceFile, path: Path, agency: str | None, *, province:
     validation = validate_delivery(source.entity, province, result.rows)
     outcome.rows_read = result.rows_read
     outcome.notes = result.notes
-    report_dir = settings.home / "validation_reports" / province / str(year)
+    report_dir = paths.reports_path / province / str(year)
     report_dir.mkdir(parents=True, exist_ok=True)
     outcome.report_path = report_dir / f"{path.stem}.html"
     outcome.report_path.write_text(validation.report_html, encoding="utf-8")
@@ -188,8 +187,8 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
         ],
         pool="warehouse_writers",
     )
-    def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
-        settings = Settings.from_env()
+    def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource,
+                paths: ProjectPaths) -> Iterator[object]:
         pseudonymiser = Pseudonymiser(load_pseudonym_key())
         wh = warehouse.get_warehouse()
         wh.ensure_raw_table(entity)
@@ -199,12 +198,12 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
         reports: dict[str, str] = {}
         files_meta: list[dict[str, object]] = []
         for year in years:
-            found = [(s, p, a) for s, p, a in discover_deliveries(settings.landing, province, year)
+            found = [(s, p, a) for s, p, a in discover_deliveries(paths.landing_path, province, year)
                      if s.entity == entity_name]
             if not found:
                 context.log.warning(f"{province}/{year}: no {entity_name} delivery; partition left as it was")
                 continue
-            outcomes = [ingest_file(s, p, a, province=province, year=year, settings=settings,
+            outcomes = [ingest_file(s, p, a, province=province, year=year, paths=paths,
                                     pseudonymiser=pseudonymiser) for s, p, a in found]
             failed = [msg for o in outcomes for msg in (o.blocking or [])]
             if failed:
@@ -213,7 +212,7 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
             rows = pd.concat([o.rows for o in outcomes], ignore_index=True)
             quarantine = pd.concat([o.quarantine for o in outcomes], ignore_index=True)
             wh.replace_partition(entity, province, year, rows, quarantine,
-                                 _delivery_rows(outcomes, province, year, entity_name, settings.archive_dir))
+                                 _delivery_rows(outcomes, province, year, entity_name, paths.archive_path))
             for o in outcomes:
                 totals["read"] += o.rows_read
                 totals["loaded"] += len(o.rows)

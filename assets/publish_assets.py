@@ -1,6 +1,5 @@
 """The published monitors: one asset per province plus the index, built together and swapped in atomically."""
 
-from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,8 +8,8 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from assets.contract.entities import PROVINCE_NAMES, PROVINCES
 from assets.publish import build_site, publish_atomically, read_marts
+from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import WarehouseResource
-from pipelines.settings import Settings
 
 MART_KEYS = [AssetKey(["marts", name]) for name in (
     "fct_province_indicators", "fct_district_indicators", "fct_school_monitor", "dim_indicators",
@@ -43,10 +42,9 @@ def _lineage(warehouse) -> dict[str, list[dict]]:
 
 
 @multi_asset(specs=MONITOR_SPECS, name="publish_monitors", pool="warehouse_readers")
-def publish_monitors(context: AssetExecutionContext, warehouse: WarehouseResource):
+def publish_monitors(context: AssetExecutionContext, warehouse: WarehouseResource, paths: ProjectPaths):
     """Builds the whole site into a staging folder and swaps it in only after it is complete. This step runs
     only when every blocking check and dbt test upstream passed; otherwise the last good site stays."""
-    settings = Settings.from_env()
     wh = warehouse.get_warehouse()
     marts = read_marts(wh.read_frame)
     lineage = _lineage(wh)
@@ -54,10 +52,10 @@ def publish_monitors(context: AssetExecutionContext, warehouse: WarehouseResourc
 
     def build(out_dir: Path):
         return build_site(marts, out_dir, run_id=context.run_id, built_at=built_at,
-                          boundaries=settings.boundaries, lineage=lineage)
+                          boundaries=paths.boundaries_path, lineage=lineage)
 
-    publish_atomically(build, settings.publish_dir)
+    publish_atomically(build, paths.publish_path)
     for province in (*PROVINCES, "index"):
-        page = settings.publish_dir / ("index.html" if province == "index" else f"{province}/index.html")
+        page = paths.publish_path / ("index.html" if province == "index" else f"{province}/index.html")
         yield MaterializeResult(asset_key=monitor_key(province), metadata={
             "page": MetadataValue.path(str(page)), "built_at": built_at, "run_id": context.run_id})

@@ -10,6 +10,7 @@ from assets.ingest_assets import INGEST_ASSETS
 from assets.publish_assets import publish_monitors
 from pipelines.dbt_project import DBT_PROJECT
 from pipelines.jobs import JOBS
+from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import WarehouseResource
 from pipelines.settings import Settings
 
@@ -21,6 +22,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         jobs=JOBS,
         resources={
             "warehouse": WarehouseResource(url=settings.warehouse_url),
+            "paths": ProjectPaths.from_settings(settings),
             "dbt": DbtCliResource(project_dir=DBT_PROJECT),
         },
         executor=in_process_executor,

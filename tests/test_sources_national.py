@@ -33,7 +33,8 @@ def test_population_by_district_keeps_sandbox_provinces(tmp_path: Path) -> None:
 
     check_result(result)
     assert result.rows_read == 4  # out-of-scope rows are neither read nor rejected
-    assert result.rows["province"].tolist() == ["yala", "mae_hong_son", "sukhothai"]
+    assert set(result.rows["province"]) == {"national"}  # lineage: the folder it was delivered in
+    assert result.rows["district_code"].str[:2].tolist() == ["95", "58", "64"]  # sandbox provinces only
     assert result.rows["population"].tolist() == [1204, 310, 99]
     assert result.rows["source_row"].tolist() == [2, 4, 6]
     assert reasons_by_row(result) == {5: "age: 130 outside 0–120"}
@@ -82,9 +83,9 @@ def test_nt_onet_results_cp874(tmp_path: Path) -> None:
     result = read(source, path)
 
     check_result(result, raw_ids=[citizen_id(1), citizen_id(2)])
-    assert result.rows[["province", "test", "grade", "score"]].values.tolist() == [
-        ["yala", "ONET", "P6", 35.5],
-        ["satun", "NT", "P3", 61.25],
+    assert result.rows[["school_id", "test", "grade", "score"]].values.tolist() == [
+        ["1095010001", "ONET", "P6", 35.5],
+        ["1091010001", "NT", "P3", 61.25],
     ]
     # a malformed ID with a sandbox province's digits stays in scope and is rejected, not dropped
     assert reasons_by_row(result) == {5: "school_id: invalid school ID '109501000X'"}
@@ -101,5 +102,6 @@ def test_eef_poverty_screening(tmp_path: Path) -> None:
     result = read(source, write_csv(tmp_path / "eef_poverty_screening.csv", source, rows))
     check_result(result, raw_ids=["G581234567890"])
     assert result.rows["poverty_status"].tolist() == ["extremely_poor", "not_poor"]
-    assert result.rows["province"].tolist() == ["mae_hong_son", "mae_hong_son"]
+    assert result.rows["province"].tolist() == ["national", "national"]
+    assert result.rows["school_id"].str[2:4].tolist() == ["58", "58"]
     assert reasons_by_row(result) == {4: "poverty_status: unknown value 'รวย'"}

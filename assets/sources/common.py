@@ -204,19 +204,18 @@ def to_contract(
     table: DeliveredTable,
     ctx: Context,
     *,
-    province_of_row: pd.Series | None = None,
     extra_reasons: pd.Series | None = None,
 ) -> AdapterResult:
     """Delivered text fields → typed contract rows and rejects, with lineage.
 
-    `province_of_row` (national files): each row's province slug, else the delivery's province for all.
-    `extra_reasons`: row problems found by a format-specific step (EMIS totals), merged with the rest.
+    The lineage column `province` is the landing folder the file came from ('national' for national
+    sources), which is also the unit a re-delivery replaces. `extra_reasons`: row problems found by a
+    format-specific step (EMIS totals), merged with the rest.
     """
     entity = ENTITIES[ctx.source.entity]
     fields = table.fields
     index = fields.index
-    province = (pd.Series(ctx.province, index=index, dtype="str") if province_of_row is None
-                else province_of_row.reset_index(drop=True))
+    province = pd.Series(ctx.province, index=index, dtype="str")
     expected_code = province.map(PROVINCES).astype("str") if ctx.province != NATIONAL else None
 
     values: dict[str, pd.Series] = {}

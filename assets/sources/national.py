@@ -1,7 +1,8 @@
 """National sources delivered once for all provinces: DOPA population by district, NT/O-NET results
 (cp874, like the national upload templates) and EEF poverty screening.
 
-Rows are attributed to a sandbox province by their codes: the school ID's province digits (positions 3-4),
+Rows are attributed to a sandbox province by their codes (dbt derives the province the same way; the lineage
+column `province` stays 'national', the folder the file was delivered in): the school ID's province digits (positions 3-4),
 or for population the district code's first two digits. Rows of other provinces, and rows whose code is
 blank so that no province can be told, are out of scope: they are neither read nor rejected
 (rows_read == rows + rejects still holds) and their count is given in the notes.
@@ -37,4 +38,4 @@ class NationalAdapter(ProvinceAdapter):
         scoped.notes = [*table.notes, f"{other} rows of other provinces out of scope (not counted as read)"]
         if blank.any():
             scoped.notes.append(f"{int(blank.sum())} rows with a blank {field}: province unknown, not read")
-        return to_contract(scoped, ctx, province_of_row=province[in_scope])
+        return to_contract(scoped, ctx)

@@ -1,0 +1,366 @@
+"""The warehouse: DuckDB (embedded default) or PostgreSQL (production), chosen by a SQLAlchemy-style URL.
+
+    wh = Warehouse.from_url("duckdb:///.edusandbox/warehouse.duckdb")   # or postgresql+psycopg2://user@host/db
+    wh.ensure_raw_table(ENTITIES["students"])
+    wh.replace_partition(entity, "yala", 2566, rows, quarantine, deliveries)   # one transaction
+    wh.read_frame("select * from marts.fct_province_indicators")
+
+Raw tables hold the contract columns (assets.contract.entities). A partition is one landing folder and academic
+year (`province`, `academic_year`): replacing it deletes that partition's rows, quarantine rows and delivery
+records and inserts the new ones in a single transaction, so a re-run never duplicates rows and a crash leaves
+the previous load in place. Bulk paths: DuckDB scans the DataFrame natively; PostgreSQL gets COPY, streamed in
+chunks so memory stays bounded.
+
+DuckDB allows one writing process at a time: connections are opened per operation and closed at once (dbt runs in
+a subprocess against the same file), warehouse writers share a Dagster concurrency pool, and a connection that
+meets another process's lock waits for it (bounded) instead of failing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from dagster import ConfigurableResource
+from sqlalchemy.engine import URL, make_url
+
+from assets.contract.entities import ColumnType, Entity
+
+RAW_SCHEMA = "raw"
+QUARANTINE_TABLE = f"{RAW_SCHEMA}.quarantine"
+DELIVERIES_TABLE = f"{RAW_SCHEMA}.deliveries"
+PG_PASSWORD_ENV = "EDUSANDBOX_PG_PASSWORD"
+LOCK_WAIT_SECONDS = float(os.environ.get("EDUSANDBOX_DUCKDB_LOCK_WAIT", "300"))
+COPY_CHUNK_ROWS = 100_000
+
+QUARANTINE_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
+    ("province", "text"), ("academic_year", "integer"), ("entity", "text"), ("agency", "text"),
+    ("source_sha256", "text"), ("source_file", "text"), ("source_row", "integer"), ("reason", "text"),
+    ("record", "text"),
+)
+"""One row per rejected record: the reason(s) it failed and its delivered values (IDs already pseudonymised)."""
+
+DELIVERY_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
+    ("province", "text"), ("academic_year", "integer"), ("entity", "text"), ("agency", "text"),
+    ("source_file", "text"), ("source_sha256", "text"), ("archived_path", "text"), ("rows_read", "integer"),
+    ("rows_loaded", "integer"), ("rows_quarantined", "integer"), ("ingested_at", "text"),
+)
+"""One row per delivered file loaded: where it is archived and how its rows were accounted for."""
+
+_SQL_TYPES: dict[str, dict[ColumnType, str]] = {
+    "duckdb": {"text": "VARCHAR", "integer": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE"},
+    "postgres": {"text": "text", "integer": "bigint", "double": "double precision", "boolean": "boolean",
+                 "date": "date"},
+}
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used as configured (bad URL, schema drift, lock held too long)."""
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as its scheme only
+        return url.split("://", 1)[0] + "://…"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[tuple[str, ColumnType], ...]
+
+    @classmethod
+    def of(cls, entity: Entity) -> TableSpec:
+        return cls(entity.table, tuple((c.name, c.type) for c in entity.all_columns))
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+
+QUARANTINE = TableSpec(QUARANTINE_TABLE, QUARANTINE_COLUMNS)
+DELIVERIES = TableSpec(DELIVERIES_TABLE, DELIVERY_COLUMNS)
+
+
+class Warehouse:
+    """What the pipeline needs of a warehouse; `from_url` picks the engine."""
+
+    kind: str = ""
+    url: str = ""
+
+    @staticmethod
+    def from_url(url: str) -> Warehouse:
+        try:
+            parsed = make_url(url)
+        except Exception as err:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
+            raise WarehouseError(f"EDUSANDBOX_WAREHOUSE is not a SQLAlchemy URL: {redact(url)}") from err
+        backend = parsed.get_backend_name()
+        if backend == "duckdb":
+            return DuckDBWarehouse(url, parsed)
+        if backend == "postgresql":
+            return PostgresWarehouse(url, parsed)
+        raise WarehouseError(f"unsupported warehouse {backend!r} in {redact(url)}: use duckdb:/// or postgresql://")
+
+    # -- interface ------------------------------------------------------------------------------------------
+    def read_frame(self, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        raise NotImplementedError
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for the dbt subprocess (profiles.yml reads it): target and connection, no secrets on disk."""
+        raise NotImplementedError
+
+    def _transaction(self) -> Any:
+        raise NotImplementedError
+
+    def _insert(self, cursor: Any, table: TableSpec, frame: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def _existing_columns(self, table: str) -> list[str]:
+        schema, name = table.split(".")
+        frame = self.read_frame(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position", (schema, name))
+        return frame["column_name"].tolist()
+
+    # -- shared logic ---------------------------------------------------------------------------------------
+    def describe(self) -> str:
+        return f"{self.kind} {redact(self.url)}"
+
+    def ensure_raw_table(self, entity: Entity) -> None:
+        """Creates raw.<entity> (and the quarantine and delivery tables) if missing; refuses a drifted schema."""
+        for table in (TableSpec.of(entity), QUARANTINE, DELIVERIES):
+            self._ensure_table(table)
+
+    def _ensure_table(self, table: TableSpec) -> None:
+        existing = self._existing_columns(table.name)
+        if existing and existing != table.column_names:
+            raise WarehouseError(
+                f"{table.name} in {self.describe()} has columns {existing}, the contract says {table.column_names}; "
+                "migrate or drop the table (the contract changed)")
+        if existing:
+            return
+        types = _SQL_TYPES[self.kind]
+        columns = ", ".join(f"{name} {types[kind]}" for name, kind in table.columns)
+        with self._transaction() as cursor:
+            cursor.execute(f"create schema if not exists {RAW_SCHEMA}")
+            cursor.execute(f"create table if not exists {table.name} ({columns})")
+            if "province" in table.column_names and "academic_year" in table.column_names:
+                index = table.name.replace(".", "_") + "_partition"
+                cursor.execute(f"create index if not exists {index} on {table.name} (province, academic_year)")
+
+    def replace_partition(self, entity: Entity, province: str, academic_year: int, rows: pd.DataFrame,
+                          quarantine: pd.DataFrame, deliveries: pd.DataFrame) -> None:
+        """In one transaction: drop the (province, academic_year) partition of raw.<entity>, its quarantine
+        rows and delivery records, and insert the new ones."""
+        table = TableSpec.of(entity)
+        _require_columns(rows, table)
+        _require_columns(quarantine, QUARANTINE)
+        _require_columns(deliveries, DELIVERIES)
+        with self._transaction() as cursor:
+            cursor.execute(f"delete from {table.name} where province = ? and academic_year = ?"
+                           if self.kind == "duckdb" else
+                           f"delete from {table.name} where province = %s and academic_year = %s",
+                           (province, academic_year))
+            for side in (QUARANTINE, DELIVERIES):
+                marker = "?" if self.kind == "duckdb" else "%s"
+                cursor.execute(f"delete from {side.name} where province = {marker} and academic_year = {marker} "
+                               f"and entity = {marker}", (province, academic_year, entity.name))
+            self._insert(cursor, table, rows)
+            self._insert(cursor, QUARANTINE, quarantine)
+            self._insert(cursor, DELIVERIES, deliveries)
+
+    def table_exists(self, table: str) -> bool:
+        return bool(self._existing_columns(table))
+
+
+def _require_columns(frame: pd.DataFrame, table: TableSpec) -> None:
+    missing = [c for c in table.column_names if c not in frame.columns]
+    if missing:
+        raise WarehouseError(f"rows for {table.name} lack columns {missing}")
+
+
+class DuckDBWarehouse(Warehouse):
+    kind = "duckdb"
+
+    def __init__(self, url: str, parsed: URL) -> None:
+        self.url = url
+        database = parsed.database or ":memory:"
+        if database == ":memory:":
+            raise WarehouseError("an in-memory DuckDB warehouse would vanish between steps: give a file path")
+        self.path = Path(database).expanduser().resolve()
+
+    @contextmanager
+    def _connect(self, read_only: bool = False) -> Iterator[Any]:
+        import duckdb
+
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        read_only = read_only and self.path.exists()
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                connection = duckdb.connect(str(self.path), read_only=read_only)
+                break
+            except duckdb.IOException as err:  # another process holds the write lock: wait for it
+                if "lock" not in str(err).lower() or time.monotonic() > deadline:
+                    raise WarehouseError(f"cannot open {self.path}: {err}") from err
+                time.sleep(0.5)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def read_frame(self, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
+        if not self.path.exists():
+            raise WarehouseError(f"warehouse {self.path} does not exist yet: run the ingest first")
+        with self._connect(read_only=True) as connection:
+            return connection.execute(sql, list(params)).df()
+
+    def _existing_columns(self, table: str) -> list[str]:
+        if not self.path.exists():
+            return []
+        return super()._existing_columns(table)
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        with self._transaction() as cursor:
+            cursor.execute(sql, list(params))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        with self._connect() as connection:
+            connection.begin()
+            try:
+                yield connection
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+
+    def _insert(self, cursor: Any, table: TableSpec, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        selected = ", ".join(f"cast({name} as date)" if kind == "date" else name for name, kind in table.columns)
+        cursor.register("incoming_rows", frame[table.column_names])
+        try:
+            cursor.execute(f"insert into {table.name} select {selected} from incoming_rows")
+        finally:
+            cursor.unregister("incoming_rows")
+
+    def dbt_env(self) -> dict[str, str]:
+        return {"EDUSANDBOX_DBT_TARGET": "duckdb", "EDUSANDBOX_DUCKDB_PATH": str(self.path)}
+
+
+class PostgresWarehouse(Warehouse):
+    kind = "postgres"
+
+    def __init__(self, url: str, parsed: URL) -> None:
+        self.url = url
+        password = parsed.password or os.environ.get(PG_PASSWORD_ENV)
+        self.params = {"host": parsed.host or "127.0.0.1", "port": parsed.port or 5432,
+                       "user": parsed.username or "edusandbox", "dbname": parsed.database or "edusandbox",
+                       "password": password}
+
+    @contextmanager
+    def _connect(self) -> Iterator[Any]:
+        import psycopg2
+
+        try:
+            connection = psycopg2.connect(**{k: v for k, v in self.params.items() if v is not None},
+                                          connect_timeout=15, application_name="edusandbox")
+        except psycopg2.OperationalError as err:
+            raise WarehouseError(f"cannot connect to {self.describe()}: {str(err).strip()}") from err
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def read_frame(self, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
+        with self._connect() as connection, connection.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), params or None)
+            columns = [d.name for d in cursor.description]
+            return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        with self._transaction() as cursor:
+            cursor.execute(sql.replace("?", "%s"), params or None)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        with self._connect() as connection:
+            try:
+                with connection.cursor() as cursor:
+                    yield cursor
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+
+    def _insert(self, cursor: Any, table: TableSpec, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        columns = ", ".join(table.column_names)
+        stream = _CsvStream(frame[table.column_names], [kind for _, kind in table.columns])
+        cursor.copy_expert(f"copy {table.name} ({columns}) from stdin with (format csv, null '\\N')", stream)
+
+    def dbt_env(self) -> dict[str, str]:
+        env = {"EDUSANDBOX_DBT_TARGET": "postgres", "EDUSANDBOX_PG_HOST": str(self.params["host"]),
+               "EDUSANDBOX_PG_PORT": str(self.params["port"]), "EDUSANDBOX_PG_USER": str(self.params["user"]),
+               "EDUSANDBOX_PG_DBNAME": str(self.params["dbname"])}
+        if self.params["password"]:
+            env[PG_PASSWORD_ENV] = str(self.params["password"])
+        return env
+
+
+class _CsvStream(io.RawIOBase):
+    """A read-only file over a DataFrame rendered as CSV chunk by chunk, for COPY without one big buffer."""
+
+    def __init__(self, frame: pd.DataFrame, kinds: list[ColumnType]) -> None:
+        self._chunks = self._render(frame, kinds)
+        self._buffer = b""
+
+    @staticmethod
+    def _render(frame: pd.DataFrame, kinds: list[ColumnType]) -> Iterator[bytes]:
+        for start in range(0, len(frame), COPY_CHUNK_ROWS):
+            chunk = frame.iloc[start:start + COPY_CHUNK_ROWS].copy()
+            for column, kind in zip(chunk.columns, kinds, strict=True):
+                if kind == "date":
+                    chunk[column] = pd.to_datetime(chunk[column]).dt.strftime("%Y-%m-%d")
+            yield chunk.to_csv(index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL,
+                               lineterminator="\n").encode("utf-8")
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        if size < 0:
+            size = len(self._buffer)
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+class WarehouseResource(ConfigurableResource):
+    """The warehouse as a Dagster resource: a URL (SQLAlchemy form); the password may come from
+    EDUSANDBOX_PG_PASSWORD instead of the URL."""
+
+    url: str
+
+    def get_warehouse(self) -> Warehouse:
+        return Warehouse.from_url(self.url)
