@@ -9,6 +9,7 @@ from typing import Any
 from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from assets.pools import WAREHOUSE_POOL
 from assets.ingest_assets import ingest_keys_by_entity
 from pipelines.dbt_project import DBT_PROJECT, ensure_manifest
 from pipelines.resources.warehouse import WarehouseResource
@@ -65,7 +66,7 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 @dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR,
-            pool="warehouse_writers")
+            pool=WAREHOUSE_POOL)
 def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """`dbt build`: models and their tests; an error-severity test failure stops the run before publication."""
     with _environment(warehouse.get_warehouse().dbt_env()):

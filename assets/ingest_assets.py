@@ -33,6 +33,7 @@ from dagster import (
     asset,
 )
 
+from assets.pools import WAREHOUSE_POOL
 from assets.checks.validation import validate_delivery
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
 from assets.contract.landing import SOURCE_FILES, SourceFile
@@ -185,7 +186,7 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                            description=f"Warns when more than {QUARANTINE_WARN_SHARE:.0%} of rows are "
                                        "quarantined."),
         ],
-        pool="warehouse_writers",
+        pool=WAREHOUSE_POOL,
     )
     def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource,
                 paths: ProjectPaths) -> Iterator[object]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from assets.pools import WAREHOUSE_POOL
 from assets.contract.entities import PROVINCE_NAMES, PROVINCES
 from assets.publish import build_site, publish_atomically, read_marts
 from pipelines.resources.paths import ProjectPaths
@@ -41,7 +42,7 @@ def _lineage(warehouse) -> dict[str, list[dict]]:
             for p, g in frame.groupby("province", sort=True)}
 
 
-@multi_asset(specs=MONITOR_SPECS, name="publish_monitors", pool="warehouse_readers")
+@multi_asset(specs=MONITOR_SPECS, name="publish_monitors", pool=WAREHOUSE_POOL)
 def publish_monitors(context: AssetExecutionContext, warehouse: WarehouseResource, paths: ProjectPaths):
     """Builds the whole site into a staging folder and swaps it in only after it is complete. This step runs
     only when every blocking check and dbt test upstream passed; otherwise the last good site stays."""

@@ -38,8 +38,8 @@ def _use_dagster_home(home: Path) -> None:
     config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
     if not config.exists():
         config.write_text(
-            "# Local instance for edusandbox. Warehouse writers share one concurrency slot (DuckDB allows one\n"
-            "# writing process).\n"
+            "# Local instance for edusandbox. Steps that open the warehouse share one concurrency slot (pool\n"
+            "# 'warehouse': DuckDB allows one writing process), so parallel runs queue instead of failing.\n"
             "concurrency:\n  pools:\n    default_limit: 1\n"
             "telemetry:\n  enabled: false\n", encoding="utf-8")
 
@@ -77,7 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = logging.getLogger("edusandbox.progress")
     progress.setLevel(logging.INFO)
     outcome = run_pipeline(settings, provinces=args.province or list(PROVINCES),
-                           echo=lambda line: print(line, flush=True))
+                           echo=lambda line: print(line, flush=True), years=list(args.years) if args.years else None)
     if not outcome.success:
         print(f"FAILED: {outcome.message}", file=sys.stderr)
         return 1
@@ -94,6 +94,24 @@ def cmd_ui(args: argparse.Namespace) -> int:
                "-h", "127.0.0.1", "-p", str(args.port)]
     print(" ".join(command), flush=True)
     return subprocess.call(command, cwd=REPO_ROOT)
+
+
+def cmd_pg_access(args: argparse.Namespace) -> int:
+    from pipelines.access import ensure_reader_roles, password_variable
+    from pipelines.resources.warehouse import Warehouse, WarehouseError
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env(warehouse_url=args.warehouse)
+    try:
+        outcomes = ensure_reader_roles(Warehouse.from_url(settings.warehouse_url))
+    except WarehouseError as err:
+        print(f"pg-access: {err}", file=sys.stderr)
+        return 2
+    for o in outcomes:
+        login = "can log in" if o.can_login else f"no login (set {password_variable(o.role)} to allow it)"
+        print(f"{o.role}: {'created' if o.created else 'exists'}, {login}")
+    print("grants and row-level security are applied to every mart table by the next dbt build")
+    return 0
 
 
 def cmd_prepare(_: argparse.Namespace) -> int:
@@ -121,12 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (EDUSANDBOX_WAREHOUSE)")
     run.add_argument("--publish-dir", help="where the monitors are published (EDUSANDBOX_PUBLISH_DIR)")
     run.add_argument("--province", type=_province, action="append", help="limit ingest to a province (repeat)")
+    run.add_argument("--years", type=_parse_years, help="only these academic years BE, e.g. 2566-2567 (a backfill)")
     run.add_argument("--demo-if-empty", action="store_true", help="generate demo deliveries when landing is empty")
     run.set_defaults(func=cmd_run)
 
     ui = sub.add_parser("ui", help="the Dagster webserver on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+
+    access = sub.add_parser("pg-access", help="create the per-province and analyst roles on a PostgreSQL warehouse")
+    access.add_argument("--warehouse", help="SQLAlchemy URL of the PostgreSQL warehouse (EDUSANDBOX_WAREHOUSE)")
+    access.set_defaults(func=cmd_pg_access)
 
     prepare = sub.add_parser("prepare", help="parse the dbt project once (manifest for Dagster)")
     prepare.set_defaults(func=cmd_prepare)

@@ -3,11 +3,17 @@ bootstrap, or on first use when missing or stale), never on every load of every 
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
 from pipelines.settings import DBT_PROJECT_DIR
+
+# The venv's dbt, whether or not the venv is activated (`.venv/bin/edusandbox` runs without it on PATH).
+_VENV_DBT = Path(sys.executable).with_name("dbt")
+DBT_EXECUTABLE = str(_VENV_DBT) if _VENV_DBT.exists() else (shutil.which("dbt") or "dbt")
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 

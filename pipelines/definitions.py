@@ -1,17 +1,18 @@
 """The edusandbox code location: one Definitions object for `dagster dev`, the CLI and the tests."""
 
-from __future__ import annotations
-
 from dagster import Definitions, in_process_executor
 from dagster_dbt import DbtCliResource
 
 from assets.dbt_assets import edusandbox_dbt_models
+from assets.delivery_freshness import FRESHNESS_CHECKS
 from assets.ingest_assets import INGEST_ASSETS
 from assets.publish_assets import publish_monitors
-from pipelines.dbt_project import DBT_PROJECT
+from pipelines.dbt_project import DBT_EXECUTABLE, DBT_PROJECT
 from pipelines.jobs import JOBS
 from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import WarehouseResource
+from pipelines.schedules import SCHEDULES
+from pipelines.sensors import SENSORS
 from pipelines.settings import Settings
 
 
@@ -19,12 +20,16 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     return Definitions(
         assets=[*INGEST_ASSETS, edusandbox_dbt_models, publish_monitors],
+        asset_checks=[*FRESHNESS_CHECKS],
         jobs=JOBS,
+        schedules=SCHEDULES,
+        sensors=SENSORS,
         resources={
             "warehouse": WarehouseResource(url=settings.warehouse_url),
             "paths": ProjectPaths.from_settings(settings),
-            "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+            "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE),
         },
+        # One process per run: dbt is parsed once (manifest prepared at bootstrap), steps share it.
         executor=in_process_executor,
     )
 

@@ -1,21 +1,51 @@
-"""Jobs. Ingest is partitioned by academic year (one run may cover a range); dbt and publication are not."""
+"""Jobs. Ingest assets are partitioned by academic year; dbt models and the published monitors are not, so a
+run over a range of years ingests those years once each (single-run backfill policy) and then rebuilds the
+marts and the site once.
 
-from __future__ import annotations
+- `full_refresh`: every delivery of every province, dbt build, publication (schedules, `edusandbox run`).
+- `refresh_<province>`: one landing folder's ingest assets and everything downstream of them (its sensor).
+- `check_delivery_freshness`: only the delivery-age checks (daily schedule).
+"""
 
 from dagster import AssetSelection, define_asset_job
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-INGEST = AssetSelection.groups(*[f"ingest_{p}" for p in ("yala", "satun", "mae_hong_son", "sukhothai", "national")])
-TRANSFORM_AND_PUBLISH = AssetSelection.all() - INGEST
+from assets.contract.entities import NATIONAL, PROVINCES
+from assets.delivery_freshness import FRESHNESS_CHECKS
+from assets.ingest_assets import ACADEMIC_YEARS
 
-ingest_job = define_asset_job(
-    "ingest_deliveries", selection=INGEST,
-    description="Read, validate and load every delivery of the selected academic years into raw.*")
-transform_and_publish_job = define_asset_job(
-    "build_marts_and_publish", selection=TRANSFORM_AND_PUBLISH,
-    description="dbt build (models and tests) then publish the provincial monitors atomically")
-
-JOBS = [ingest_job, transform_and_publish_job]
+LANDING_FOLDERS: tuple[str, ...] = (*PROVINCES, NATIONAL)
+FULL_REFRESH = "full_refresh"
 
 
-def ingest_selection_for(provinces: list[str]) -> AssetSelection:
-    return AssetSelection.groups(*[f"ingest_{p}" for p in (*provinces, "national")])
+def ingest_group(folder: str) -> str:
+    return f"ingest_{folder}"
+
+
+def refresh_job_name(folder: str) -> str:
+    return f"refresh_{folder}"
+
+
+def selection_for(folders: list[str] | tuple[str, ...]) -> AssetSelection:
+    """The ingest assets of these landing folders and everything downstream of them."""
+    return AssetSelection.groups(*[ingest_group(f) for f in folders]).downstream()
+
+
+full_refresh_job = define_asset_job(
+    FULL_REFRESH, selection=AssetSelection.all(), partitions_def=ACADEMIC_YEARS,
+    description="Every delivery of the selected academic years: ingest + GX validation, dbt build (models and "
+                "tests), then publication of the monitors, swapped in only when everything passed.")
+
+province_jobs: dict[str, UnresolvedAssetJobDefinition] = {
+    folder: define_asset_job(
+        refresh_job_name(folder), selection=selection_for([folder]), partitions_def=ACADEMIC_YEARS,
+        description=f"New or changed deliveries of {folder}: its ingest assets for the selected academic years, "
+                    "then the dbt models and monitors that depend on them.")
+    for folder in LANDING_FOLDERS
+}
+
+freshness_job = define_asset_job(
+    "check_delivery_freshness", selection=AssetSelection.checks(*FRESHNESS_CHECKS),
+    description="Delivery-age checks only: flags a province whose newest delivery is older than expected.")
+
+JOBS = [full_refresh_job, *province_jobs.values(), freshness_job]

@@ -1,27 +1,27 @@
-"""`edusandbox run`: the whole asset graph, in process, against the local Dagster instance.
+"""`edusandbox run`: the whole asset graph in one run, in process, recorded in the local Dagster instance.
 
-Two runs, recorded in the instance like any other: ingest of every academic year found in the landing zone
-(one run over the partition range), then dbt build and publication. A blocking check or an error-severity dbt
-test stops the pipeline before publication and the last good site stays as it was.
+The run covers every academic year found in the landing zone (or the years asked for): ingest and GX
+validation of each year's deliveries, then dbt build (models and tests), then publication. A blocking check or
+an error-severity dbt test stops everything downstream of it: publication does not run and the last good site
+stays as it was, which the outcome says.
 """
-
-from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagster import AssetSelection, DagsterInstance, ExecuteInProcessResult, materialize
+from dagster import DagsterInstance, Definitions, ExecuteInProcessResult, define_asset_job
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from assets.contract.entities import NATIONAL
+from assets.contract.entities import NATIONAL, PROVINCES
 from assets.ingest_assets import ACADEMIC_YEARS
 from pipelines.definitions import build_definitions
-from pipelines.jobs import TRANSFORM_AND_PUBLISH, ingest_selection_for
+from pipelines.jobs import FULL_REFRESH, selection_for
 from pipelines.settings import Settings
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+ADHOC_JOB = "refresh_selected_provinces"
 
 
 @dataclass
@@ -29,15 +29,17 @@ class RunOutcome:
     success: bool
     message: str
     index_path: Path | None = None
+    run_id: str | None = None
 
 
-def delivered_years(landing: Path, provinces: list[str]) -> list[int]:
-    years = {int(p.name) for province in (*provinces, NATIONAL) if (landing / province).is_dir()
-             for p in (landing / province).iterdir() if p.is_dir() and p.name.isdigit()}
+def delivered_years(landing: Path, folders: list[str]) -> list[int]:
+    years = {int(p.name) for folder in folders if (landing / folder).is_dir()
+             for p in (landing / folder).iterdir() if p.is_dir() and p.name.isdigit()}
     return sorted(years)
 
 
-def _failures(result: ExecuteInProcessResult) -> list[str]:
+def failures(result: ExecuteInProcessResult) -> list[str]:
+    """Failed error-severity checks (naming the file and the expectation) and failed steps, one line each."""
     messages = [
         f"check {e.asset_key.to_user_string()}:{e.check_name} failed"
         + (f": {e.description}" if getattr(e, "description", None) else "")
@@ -51,38 +53,44 @@ def _failures(result: ExecuteInProcessResult) -> list[str]:
     return messages
 
 
-def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str], None] = print) -> RunOutcome:
-    years = delivered_years(settings.landing, provinces)
+def _job_for(defs: Definitions, provinces: list[str]) -> str:
+    if set(provinces) == set(PROVINCES):
+        return FULL_REFRESH
+    return ADHOC_JOB
+
+
+def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str], None] = print,
+                 years: list[int] | None = None) -> RunOutcome:
+    folders = [*provinces, NATIONAL]
+    found = delivered_years(settings.landing, folders)
+    years = [y for y in found if years is None or y in years]
     if not years:
-        return RunOutcome(False, f"no deliveries under {settings.landing} for {', '.join(provinces)}")
+        return RunOutcome(False, f"no deliveries under {settings.landing} for {', '.join(provinces)}"
+                                 + (" in the academic years asked for" if found else ""))
     instance = DagsterInstance.get()
     keys = [str(y) for y in years]
     missing = [k for k in keys if not instance.has_dynamic_partition(ACADEMIC_YEARS.name, k)]
     if missing:
         instance.add_dynamic_partitions(ACADEMIC_YEARS.name, missing)
     defs = build_definitions(settings)
-    assets = list(defs.assets or [])
-    resources = dict(defs.resources or {})
+    job_name = _job_for(defs, provinces)
+    if job_name == ADHOC_JOB:
+        adhoc = define_asset_job(ADHOC_JOB, selection=selection_for(folders), partitions_def=ACADEMIC_YEARS)
+        defs = Definitions.merge(defs, Definitions(jobs=[adhoc]))
+    job = defs.resolve_job_def(job_name)
 
-    echo(f"[1/2] ingest + validate: {', '.join(provinces)} (+ national), academic years {years[0]}–{years[-1]}")
+    echo(f"edusandbox run: {', '.join(provinces)} (+ national), academic years {keys[0]}–{keys[-1]}, "
+         f"warehouse {settings.warehouse_url.split('://')[0]}, job {job_name}")
     started = time.perf_counter()
-    ingest = materialize(
-        assets, selection=ingest_selection_for(provinces), instance=instance, resources=resources,
-        tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
-        run_config=QUIET_LOGS, raise_on_error=False)
-    echo(f"      ingest run {ingest.run_id[:8]} {'ok' if ingest.success else 'FAILED'} "
-         f"in {time.perf_counter() - started:.1f} s")
-    if not ingest.success:
-        return RunOutcome(False, "blocking validation failed; nothing downstream ran, last publication kept:\n  "
-                          + "\n  ".join(_failures(ingest)))
-
-    echo("[2/2] dbt build (models + tests) and publish monitors")
-    started = time.perf_counter()
-    build = materialize(assets, selection=AssetSelection.all() & TRANSFORM_AND_PUBLISH, instance=instance,
-                        resources=resources, run_config=QUIET_LOGS, raise_on_error=False)
-    echo(f"      build run {build.run_id[:8]} {'ok' if build.success else 'FAILED'} "
-         f"in {time.perf_counter() - started:.1f} s")
-    if not build.success:
-        return RunOutcome(False, "dbt build or publication failed; the last good publication in "
-                          f"{settings.publish_dir} is untouched:\n  " + "\n  ".join(_failures(build)))
-    return RunOutcome(True, "ok", settings.publish_dir / "index.html")
+    result = job.execute_in_process(
+        instance=instance, run_config=QUIET_LOGS, raise_on_error=False,
+        tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1],
+              "edusandbox/trigger": "cli"})
+    elapsed = time.perf_counter() - started
+    echo(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
+    if not result.success:
+        return RunOutcome(False, "a blocking check, a dbt test or a step failed; nothing downstream of it ran and "
+                          f"the last good publication in {settings.publish_dir} is untouched:\n  "
+                          + "\n  ".join(failures(result) or ["(see the run's log in the Dagster UI)"]),
+                          run_id=result.run_id)
+    return RunOutcome(True, "ok", settings.publish_dir / "index.html", run_id=result.run_id)

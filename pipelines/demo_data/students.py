@@ -50,6 +50,8 @@ STUDYING, PROMOTED, REPEATED, GRADUATED, TRANSFERRED, DROPPED = (
     STATUS[s] for s in ("studying", "promoted", "repeated", "graduated", "transferred_out", "dropped_out"))
 AGE_AT_ENTRY = 3
 """Age at 16 May in K1 (อบ.1); P1 is age 6."""
+ONIE_MAX_OVER_AGE = 4
+"""Non-formal learners enter 1 to 3 years over the official age (over-age repeaters stay within 4)."""
 
 
 @dataclass
@@ -156,7 +158,10 @@ class StudentFactory:
         age = AGE_AT_ENTRY + grade.astype(np.int64)
         age += (rng.random(n) < over_age_share * (grade >= P1)).astype(np.int64)
         onie = self.onie[school]
-        age[onie] += rng.integers(2, 22, onie.sum())  # non-formal learners are youths and adults
+        # Non-formal learners are older than the grade's official age. Adults enrol too, but the students
+        # suite accepts at most ONIE_MAX_OVER_AGE years over the official age (assets/checks/derived.py), so
+        # the demo keeps to the youths who left school a few years earlier.
+        age[onie] = AGE_AT_ENTRY + grade[onie].astype(np.int64) + rng.integers(1, ONIE_MAX_OVER_AGE, onie.sum())
         start_year_ce = year_be - 543
         birth_anchor = (np.full(n, start_year_ce) - age - 1970).astype("datetime64[Y]").astype("datetime64[D]")
         birth = birth_anchor + np.timedelta64(135, "D") - rng.integers(0, 365, n).astype("timedelta64[D]")
@@ -279,7 +284,10 @@ def plan_year(rng: np.random.Generator, cohort: Cohort, schools: SchoolTable, pi
         _plan_graduates(rng, grade, school, status, continues, next_school, next_grade, onie, home, picker,
                         profile, cohort.disadvantage)
         # A promotion into a grade the school does not teach (should not happen with contiguous levels).
-        lost = continues & ~schools.offers[next_school, np.minimum(next_grade, N_GRADES - 1)]
+        # A transfer or move that found no school teaching the grade (picker returns -1) leaves the province.
+        no_school = next_school < 0
+        lost = continues & (no_school | ~schools.offers[np.maximum(next_school, 0),
+                                                         np.minimum(next_grade, N_GRADES - 1)])
         continues &= ~lost
     return YearPlan(status=status, dropout_reason=reason, continues=continues,
                     next_school=next_school, next_grade=next_grade)
