@@ -33,5 +33,9 @@ def manifest_is_stale() -> bool:
 def ensure_manifest() -> Path:
     """Run `dbt parse` only when the manifest is missing or older than the project's files."""
     if manifest_is_stale():
-        DBT_PROJECT.preparer.prepare(DBT_PROJECT)
+        # `dbt parse` with the venv's dbt (dagster-dbt's own preparer looks for `dbt` on PATH only).
+        from dagster_dbt import DbtCliResource
+
+        DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE).cli(
+            ["parse", "--quiet"], target_path=DBT_PROJECT.target_path).wait()
     return DBT_PROJECT.manifest_path

@@ -60,14 +60,16 @@ def _job_for(defs: Definitions, provinces: list[str]) -> str:
 
 
 def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str], None] = print,
-                 years: list[int] | None = None) -> RunOutcome:
+                 years: list[int] | None = None, instance: DagsterInstance | None = None) -> RunOutcome:
+    """Materialises the provinces' deliveries (all years found, or `years`) and everything downstream, in one run
+    recorded in `instance` (default: the one DAGSTER_HOME points at)."""
     folders = [*provinces, NATIONAL]
     found = delivered_years(settings.landing, folders)
     years = [y for y in found if years is None or y in years]
     if not years:
         return RunOutcome(False, f"no deliveries under {settings.landing} for {', '.join(provinces)}"
                                  + (" in the academic years asked for" if found else ""))
-    instance = DagsterInstance.get()
+    instance = instance or DagsterInstance.get()
     keys = [str(y) for y in years]
     missing = [k for k in keys if not instance.has_dynamic_partition(ACADEMIC_YEARS.name, k)]
     if missing:

@@ -17,8 +17,10 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from assets.ingest_assets import ACADEMIC_YEARS
 from pipelines.jobs import freshness_job, full_refresh_job
+from pipelines.sensors import default_automation_status
 
 TIMEZONE = "Asia/Bangkok"
+STATUS = DefaultScheduleStatus(default_automation_status().value)
 
 
 def _refresh_all_years(context: ScheduleEvaluationContext, reason: str) -> RunRequest | SkipReason:
@@ -31,14 +33,14 @@ def _refresh_all_years(context: ScheduleEvaluationContext, reason: str) -> RunRe
 
 
 @schedule(job=full_refresh_job, cron_schedule="0 2 1 * *", execution_timezone=TIMEZONE,
-          default_status=DefaultScheduleStatus.RUNNING,
+          default_status=STATUS,
           description="Monthly full refresh of every academic year (1st of the month, 02:00 Bangkok).")
 def monthly_full_refresh(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
     return _refresh_all_years(context, "schedule:monthly")
 
 
 @schedule(job=full_refresh_job, cron_schedule=["0 6 17 6,11 *", "0 6 7 4 *"], execution_timezone=TIMEZONE,
-          default_status=DefaultScheduleStatus.RUNNING,
+          default_status=STATUS,
           description="Full refresh a week after each OBEC census date (10 June, 10 November, 31 March).")
 def census_refresh(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
     return _refresh_all_years(context, "schedule:census")
@@ -46,7 +48,7 @@ def census_refresh(context: ScheduleEvaluationContext) -> RunRequest | SkipReaso
 
 daily_delivery_freshness = ScheduleDefinition(
     name="daily_delivery_freshness", job=freshness_job, cron_schedule="0 7 * * *", execution_timezone=TIMEZONE,
-    default_status=DefaultScheduleStatus.RUNNING,
+    default_status=STATUS,
     description="Every morning: is every province's newest delivery recent enough?")
 
 SCHEDULES: list[ScheduleDefinition] = [monthly_full_refresh, census_refresh, daily_delivery_freshness]

@@ -32,6 +32,14 @@ from pipelines.resources.paths import ProjectPaths
 
 SETTLE_SECONDS = float(os.environ.get("EDUSANDBOX_SENSOR_SETTLE_SECONDS", "30"))
 INTERVAL_SECONDS = 30
+AUTOMATION_ENV = "EDUSANDBOX_AUTOMATION"
+
+
+def default_automation_status() -> DefaultSensorStatus:
+    """Sensors (and schedules) run as soon as the daemon starts, unless EDUSANDBOX_AUTOMATION=paused (a new
+    instance that should wait for an operator to switch them on in the UI)."""
+    paused = os.environ.get(AUTOMATION_ENV, "running").strip().lower() == "paused"
+    return DefaultSensorStatus.STOPPED if paused else DefaultSensorStatus.RUNNING
 
 
 @dataclass(frozen=True)
@@ -107,7 +115,7 @@ def build_delivery_sensor(folder: str) -> SensorDefinition:
     job = province_jobs[folder]
 
     @sensor(name=f"{folder}_deliveries", job=job, minimum_interval_seconds=INTERVAL_SECONDS,
-            default_status=DefaultSensorStatus.RUNNING,
+            default_status=default_automation_status(),
             description=f"Watches <landing>/{folder}/<academic year>/ and launches {job.name} for the academic "
                         "years whose delivered files changed (by content hash).")
     def _sensor(context: SensorEvaluationContext, paths: ProjectPaths) -> SensorResult | SkipReason:

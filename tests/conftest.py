@@ -37,3 +37,18 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object
         yield server
     finally:
         server.stop()
+
+
+DEMO_YEARS = (2566, 2567)
+DEMO_SCALE = 0.05
+"""Small enough for a whole pipeline run in well under a minute, big enough for every indicator to have rows."""
+
+
+@pytest.fixture(scope="session")
+def demo_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A read-only landing zone of demo deliveries (two academic years, 1 % injected mess), made once."""
+    from pipelines.demo_data import generate_landing
+
+    landing = tmp_path_factory.mktemp("demo") / "landing"
+    generate_landing(landing, seed=7, scale=DEMO_SCALE, years=DEMO_YEARS, error_rate=0.01)
+    return landing

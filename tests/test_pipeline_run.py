@@ -1,0 +1,128 @@
+"""The whole pipeline on demo deliveries, in process, as `edusandbox run` does it: ingest and validation of every
+province, dbt build, publication; then the same again to prove re-runs are idempotent."""
+
+import filecmp
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dagster import DagsterInstance, instance_for_test
+
+from assets.contract.entities import ENTITIES, PROVINCES
+from pipelines.resources.warehouse import Warehouse
+from pipelines.run import RunOutcome, run_pipeline
+from pipelines.settings import Settings
+from tests.conftest import DEMO_YEARS
+
+
+@dataclass
+class PipelineRun:
+    settings: Settings
+    instance: DagsterInstance
+    outcome: RunOutcome
+    lines: list[str]
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse.from_url(self.settings.warehouse_url)
+
+
+def settings_for(home: Path, landing: Path) -> Settings:
+    return Settings.from_env(home=home, landing=landing, warehouse_url=f"duckdb:///{home / 'warehouse.duckdb'}",
+                             publish_dir=home / "publish", archive_dir=home / "archive")
+
+
+@pytest.fixture(scope="module")
+def pipeline(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
+    home = tmp_path_factory.mktemp("pipeline_home")
+    settings = settings_for(home, demo_landing)
+    lines: list[str] = []
+    with instance_for_test(temp_dir=str(home / "dagster")) as instance:
+        outcome = run_pipeline(settings, list(PROVINCES), echo=lines.append, instance=instance)
+        yield PipelineRun(settings, instance, outcome, lines)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_run_succeeds_and_publishes_an_index(pipeline: PipelineRun) -> None:
+    assert pipeline.outcome.success, pipeline.outcome.message
+    assert pipeline.outcome.index_path is not None and pipeline.outcome.index_path.is_file()
+    for province in PROVINCES:
+        assert (pipeline.settings.publish_dir / province / "index.html").is_file()
+
+
+def test_every_province_and_year_reaches_the_marts(pipeline: PipelineRun) -> None:
+    yearly = pipeline.warehouse.read_frame("select province, academic_year from marts.mart_province_yearly")
+    assert set(map(tuple, yearly.to_numpy().tolist())) == {(p, y) for p in PROVINCES for y in DEMO_YEARS}
+    indicators = pipeline.warehouse.read_frame(
+        "select province, count(distinct indicator_id) as n from marts.fct_province_indicators group by province")
+    assert set(indicators["province"]) == set(PROVINCES)
+    assert indicators["n"].min() >= 10
+
+
+def test_rows_read_equal_rows_loaded_plus_quarantined_for_every_delivery(pipeline: PipelineRun) -> None:
+    deliveries = pipeline.warehouse.read_frame("select * from raw.deliveries")
+    assert len(deliveries) > 0
+    assert (deliveries["rows_read"] == deliveries["rows_loaded"] + deliveries["rows_quarantined"]).all()
+    loaded = deliveries.groupby(["entity", "province", "academic_year"])["rows_loaded"].sum()
+    for (entity, province, year), expected in loaded.items():
+        count = pipeline.warehouse.read_frame(
+            f"select count(*) as n from {ENTITIES[entity].table} where province = ? and academic_year = ?",
+            (province, int(year)))["n"].iloc[0]
+        assert count == expected, (entity, province, year)
+    quarantined = pipeline.warehouse.read_frame(
+        "select entity, province, academic_year, count(*) as n from raw.quarantine "
+        "group by entity, province, academic_year")
+    expected_q = deliveries.groupby(["entity", "province", "academic_year"])["rows_quarantined"].sum()
+    assert quarantined.set_index(["entity", "province", "academic_year"])["n"].sort_index().to_dict() == {
+        k: v for k, v in expected_q.sort_index().items() if v}
+
+
+def test_injected_mess_is_quarantined_with_its_reason_and_origin(pipeline: PipelineRun) -> None:
+    quarantine = pipeline.warehouse.read_frame("select * from raw.quarantine")
+    assert len(quarantine) > 0
+    assert quarantine["reason"].notna().all() and (quarantine["reason"].str.len() > 0).all()
+    assert quarantine["source_file"].notna().all() and (quarantine["source_row"] >= 1).all()
+    reasons = " | ".join(quarantine["reason"].tolist())
+    assert "check digit" in reasons
+    assert "duplicate of row" in reasons
+
+
+def test_progress_is_reported_per_step(pipeline: PipelineRun) -> None:
+    text = "\n".join(pipeline.lines)
+    assert "academic years 2566–2567" in text
+    assert "succeeded" in text
+
+
+def test_a_second_run_of_the_same_deliveries_changes_nothing(pipeline: PipelineRun) -> None:
+    def counts() -> dict[str, int]:
+        return {name: int(pipeline.warehouse.read_frame(f"select count(*) as n from {e.table}")["n"].iloc[0])
+                for name, e in ENTITIES.items() if pipeline.warehouse.table_exists(e.table)}
+
+    def marts() -> dict[str, pd.DataFrame]:
+        tables = pipeline.warehouse.read_frame(
+            "select table_name from information_schema.tables where table_schema = 'marts'")["table_name"]
+        return {t: pipeline.warehouse.read_frame(f"select * from marts.{t}") for t in sorted(tables)}
+
+    before_counts, before_marts = counts(), marts()
+    exports = pipeline.settings.publish_dir
+    saved = exports.parent / "publish_before"
+    shutil.copytree(exports, saved, symlinks=False)
+    again = run_pipeline(pipeline.settings, list(PROVINCES), echo=lambda _: None, instance=pipeline.instance)
+    assert again.success, again.message
+    assert counts() == before_counts
+    after_marts = marts()
+    assert set(after_marts) == set(before_marts)
+    for table, frame in before_marts.items():
+        keys = list(frame.columns)
+        pd.testing.assert_frame_equal(frame.sort_values(keys).reset_index(drop=True),
+                                      after_marts[table].sort_values(keys).reset_index(drop=True), obj=table)
+    for export in sorted(saved.rglob("*")):
+        if export.suffix in {".xlsx", ".csv"} or export.name == "monitor.json":
+            twin = exports / export.relative_to(saved)
+            assert filecmp.cmp(export, twin, shallow=False), f"{export.relative_to(saved)} differs after a re-run"
