@@ -1,4 +1,5 @@
-"""A tiny hand-written raw warehouse for the dbt tests: raw.<entity> tables with exactly the contract columns.
+"""A tiny hand-written raw warehouse for the dbt tests: raw.<entity> tables with exactly the contract columns,
+and the `dbt build` runner the dbt tests share.
 
 The rows are chosen so that the marts can be computed by hand (the arithmetic is in tests/test_dbt_duckdb.py):
 Yala (95) has rosters for 2566 and 2567, so 2566 has student flows; Satun (91) has 2566 only (no flows);
@@ -6,25 +7,40 @@ national deliveries (population, poverty, assessments) are filed under province 
 population file holds one district outside the four provinces, which the marts must ignore.
 
 Schools: S1 1095010001 OBEC primary, district 9501, in EMIS; S2 1095010002 OBEC secondary, 9501;
-S3 1195020001 OPEC, 9502; S4 1091010001 OBEC Satun, 9101.
+S3 1195020001 OPEC, 9502; S4 1091010001 OBEC Satun, 9101. Sukhothai delivers only protection cases, of a
+school (1064010001) that no registry holds.
+
+One DuckDB build serves the whole test session (`fixture_duckdb_build`): tests/test_dbt_duckdb.py reads its
+marts and tests/test_dbt_postgres.py compares a PostgreSQL build with it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from assets.contract.entities import ENTITIES, Entity
+from pipelines.settings import DBT_PROJECT_DIR
 
 S1, S2, S3, S4 = "1095010001", "1095010002", "1195020001", "1091010001"
 SHA = "0" * 64
 Row = dict[str, Any]
 
-DUCKDB_TYPES = {"text": "VARCHAR", "integer": "INTEGER", "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE"}
+DUCKDB_TYPES = {"text": "VARCHAR", "integer": "INTEGER", "double": "DOUBLE", "boolean": "BOOLEAN",
+                "date": "DATE"}
 POSTGRES_TYPES = {"text": "text", "integer": "integer", "double": "double precision", "boolean": "boolean",
                   "date": "date"}
 
@@ -46,10 +62,12 @@ def _students_2566_yala() -> list[Row]:
     rows.append(_student("b09", S1, "P1", "M", "2016-12-01", "repeated"))
     rows.append(_student("b10", S1, "P1", "M", "2015-06-01", "dropped_out"))  # age 7 on 16 May 2023
     rows += [_student(k, S1, "P6", "F", "2012-01-15", "graduated") for k in _keys("c", 1, 5)]
+    rows.append(_student("c06", S1, "P6", "F", "2012-01-15", "repeated"))
     rows += [_student(k, S2, "M3", "M", "2009-02-02", "promoted") for k in _keys("d", 1, 3)]
-    rows.append(_student("d04", S2, "M3", "M", "2009-02-02", "transferred_out"))
+    rows.append(_student("d04", S2, "M3", "M", "2009-02-02", "transferred_out"))  # found in S3 in 2567
     rows += [_student(k, S3, "P3", "F", "2015-01-10", "promoted") for k in _keys("e", 1, 5)]
     rows.append(_student("e06", S3, "P3", "F", "2015-01-10", "dropped_out"))
+    rows.append(_student("h01", S3, "P3", "F", "2015-01-10", "transferred_out"))  # left the four provinces
     return rows
 
 
@@ -58,6 +76,7 @@ def _students_2567_yala() -> list[Row]:
     rows += [_student(k, S1, "P2", "M", "2016-12-01", "studying") for k in _keys("b", 1, 8)]
     rows.append(_student("b09", S1, "P1", "M", "2016-12-01", "studying"))
     rows += [_student(k, S2, "M1", "F", "2012-01-15", "studying") for k in _keys("c", 1, 4)]
+    rows.append(_student("c06", S1, "P6", "F", "2012-01-15", "studying"))
     rows += [_student(k, S2, "M4", "M", "2009-02-02", "studying") for k in _keys("d", 1, 3)]
     rows.append(_student("d04", S3, "M4", "M", "2009-02-02", "studying"))
     rows += [_student(k, S3, "P4", "F", "2015-01-10", "studying") for k in _keys("e", 1, 5)]
@@ -84,8 +103,8 @@ def _assessments() -> list[Row]:
             for k, s in zip(_keys("c", 1, 5), (40.0, 50.0, 60.0, 70.0, 30.0), strict=True)]
     rows += [{"student_key": k, "school_id": S2, "test": "ONET", "grade": "M3", "subject": "math", "score": s}
              for k, s in zip(_keys("d", 1, 4), (45.0, 50.0, 20.0, 80.0), strict=True)]
-    rows += [{"student_key": k, "school_id": S3, "test": "NT", "grade": "P3", "subject": "thai", "score": 55.0}
-             for k in _keys("e", 1, 6)]
+    rows += [{"student_key": k, "school_id": S3, "test": "NT", "grade": "P3", "subject": "thai",
+              "score": 55.0} for k in _keys("e", 1, 6)]
     return rows
 
 
@@ -137,10 +156,14 @@ def fixture_partitions() -> list[tuple[str, str, int, list[Row]]]:
         ("population", "national", 2566, _population()),
         ("poverty", "national", 2566, [
             {"student_key": k, "school_id": s, "poverty_status": p}
-            for k, s, p in (("a01", S1, "poor"), ("a02", S1, "poor"), ("a03", S1, "poor"), ("a04", S1, "poor"),
-                            ("a05", S1, "poor"), ("b01", S1, "extremely_poor"), ("e01", S3, "poor"),
-                            ("a06", S1, "not_poor"))]),
-        ("protection_cases", "sukhothai", 2566, []),
+            for k, s, p in (("a01", S1, "poor"), ("a02", S1, "poor"), ("a03", S1, "poor"),
+                            ("a04", S1, "poor"), ("a05", S1, "poor"), ("b01", S1, "extremely_poor"),
+                            ("e01", S3, "poor"), ("a06", S1, "not_poor"))]),
+        ("protection_cases", "sukhothai", 2566, [
+            {"student_key": k, "school_id": "1064010001", "disadvantage_type": d, "support_given": None,
+             "follow_up_status": f}
+            for k, d, f in (("p01", "poverty", "closed"), ("p02", "poverty", "open"),
+                            ("p02", "disability", "in_progress"))]),
     ]
 
 
@@ -188,3 +211,102 @@ def create_raw_postgres(connection: Any) -> None:
                 marks = ", ".join("%s" for _ in entity.column_names)
                 cur.executemany(f"insert into raw.{name} values ({marks})", _values(entity, rows[name]))
     connection.commit()
+
+
+# --- running dbt --------------------------------------------------------------------------------------------
+
+DBT_TIMEOUT_SECONDS = 600
+MART_SCHEMA = "marts"
+
+
+@dataclass(frozen=True)
+class DbtBuild:
+    """A finished `dbt build`: where its artifacts are and how long it took (wall clock, process included)."""
+
+    target_path: Path
+    seconds: float
+    warehouse: Path | None = None
+    """The DuckDB file, for DuckDB builds."""
+
+    def run_results(self) -> dict[str, Any]:
+        return json.loads((self.target_path / "run_results.json").read_text(encoding="utf-8"))
+
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.target_path / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _dbt_executable() -> str:
+    beside_python = Path(sys.executable).with_name("dbt")
+    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
+
+
+def run_dbt_build(work_dir: Path, env: dict[str, str]) -> DbtBuild:
+    """`dbt build` (seeds, models, data tests, unit tests) as a subprocess, artifacts and logs under work_dir.
+
+    A subprocess keeps dbt's logging and global state out of the test process and lets each build read its
+    own environment (the profile takes the target and connection from EDUSANDBOX_* variables)."""
+    target_path, log_path = work_dir / "target", work_dir / "logs"
+    command = [_dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+               str(DBT_PROJECT_DIR), "--target-path", str(target_path), "--log-path", str(log_path)]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=DBT_PROJECT_DIR, env={**os.environ, **env}, capture_output=True,
+                          text=True, timeout=DBT_TIMEOUT_SECONDS, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise AssertionError(f"dbt build failed ({done.returncode}):\n{done.stdout[-6000:]}\n"
+                             f"{done.stderr[-2000:]}")
+    return DbtBuild(target_path=target_path, seconds=seconds)
+
+
+_DUCKDB_BUILDS: dict[str, DbtBuild] = {}
+
+
+def fixture_duckdb_build(make_dir: Callable[[str], Path]) -> DbtBuild:
+    """The fixture warehouse in DuckDB, built once per test session (make_dir: tmp_path_factory.mktemp)."""
+    if "fixture" not in _DUCKDB_BUILDS:
+        work_dir = make_dir("dbt_duckdb")
+        warehouse = create_raw_duckdb(work_dir / "warehouse.duckdb")
+        env = {"EDUSANDBOX_DBT_TARGET": "duckdb", "EDUSANDBOX_DUCKDB_PATH": str(warehouse)}
+        build = run_dbt_build(work_dir, env)
+        _DUCKDB_BUILDS["fixture"] = DbtBuild(build.target_path, build.seconds, warehouse)
+    return _DUCKDB_BUILDS["fixture"]
+
+
+# --- reading marts for comparison ---------------------------------------------------------------------------
+
+Table = tuple[list[str], list[tuple[Any, ...]]]
+FLOAT_DIGITS = 6
+
+
+def normalise(value: Any) -> Any:
+    """One representation per value whichever engine returned it: floats (and decimals) rounded to
+    FLOAT_DIGITS, dates as ISO text."""
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        return 0.0 if math.isclose(value, 0.0, abs_tol=10 ** -FLOAT_DIGITS) else round(value, FLOAT_DIGITS)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _sort_key(row: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
+    return tuple((1, "") if v is None else (0, v) for v in row)
+
+
+def read_schema(cursor: Any, schema: str = MART_SCHEMA) -> dict[str, Table]:
+    """Every table of `schema` through a DB-API cursor: column names and its rows normalised and sorted."""
+    cursor.execute(f"select table_name from information_schema.tables where table_schema = '{schema}'")
+    tables = sorted(name for (name,) in cursor.fetchall())
+    result: dict[str, Table] = {}
+    for table in tables:
+        cursor.execute(f"select * from {schema}.{table}")
+        columns = [d[0] for d in cursor.description]
+        rows = [tuple(normalise(v) for v in row) for row in cursor.fetchall()]
+        result[table] = (columns, sorted(rows, key=_sort_key))
+    return result
+
+
+def read_duckdb_schema(warehouse: Path, schema: str = MART_SCHEMA) -> dict[str, Table]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return read_schema(con.cursor(), schema)

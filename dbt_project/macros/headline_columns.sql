@@ -1,5 +1,6 @@
 {#- The headline indicators of the wide yearly marts: output column -> indicator_id (breakdown 'total').
-    Each becomes three columns: <name>, <name>_prev and <name>_change. -#}
+    Each becomes three columns: <name>, <name>_prev and <name>_change. New entries go at the end, so the
+    column order the publish code and exports see stays stable. -#}
 {% macro headline_indicators() -%}
     {{ return([
         ('total_enrolment', 'enrolment'),
@@ -16,6 +17,22 @@
         ('share_poor_students', 'share_poor_students'),
         ('learning_space_users', 'learning_space_users'),
         ('learning_space_applying_share', 'learning_space_applying_share'),
+        ('ger_pre_primary', 'ger_pre_primary'),
+        ('ner_pre_primary', 'ner_pre_primary'),
+        ('ger_upper_secondary', 'ger_upper_secondary'),
+        ('ner_upper_secondary', 'ner_upper_secondary'),
+        ('out_of_school_children', 'out_of_school_children'),
+        ('out_of_school_rate', 'out_of_school_rate'),
+        ('promotion_rate', 'promotion_rate'),
+        ('repetition_rate', 'repetition_rate'),
+        ('recorded_dropout_rate', 'recorded_dropout_rate'),
+        ('transition_rate_p6_m1', 'transition_rate_p6_m1'),
+        ('transition_rate_m3_m4', 'transition_rate_m3_m4'),
+        ('share_extremely_poor_students', 'share_extremely_poor_students'),
+        ('literacy_pass_rate', 'literacy_pass_rate'),
+        ('minimum_proficiency_share', 'minimum_proficiency_share'),
+        ('protection_cases', 'protection_cases'),
+        ('protection_cases_closed_share', 'protection_cases_closed_share'),
     ]) }}
 {%- endmacro %}
 

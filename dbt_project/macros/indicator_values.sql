@@ -1,9 +1,11 @@
 {#- The CTE chain shared by fct_province_indicators and fct_district_indicators. It ends in a CTE named
     indicator_values with the grain columns, academic_year, indicator_id, breakdown_type, breakdown_value,
     value, numerator, denominator, value_prev_year, change, suppressed_reason, unit.
-      1. sum the district-grain components to `grain` (so rates are ratios of sums),
-      2. value: count -> the numerator; percent -> 100 * num / den; ratio -> num / den; rates whose
-         denominator is below var min_denominator are suppressed (value null, suppressed_reason set),
+      1. sum the district-grain components to `grain` (so rates are ratios of sums); a summed numerator
+         below zero becomes zero (only the out-of-school net, population minus enrolment, can be negative),
+      2. value: count -> the numerator; percent -> 100 * num / den; ratio -> num / den. Percent rates whose
+         denominator is below var min_denominator are suppressed (value null, suppressed_reason set); a
+         ratio (pupil-teacher) is withheld only without a denominator,
       3. UIS adjusted parity index for every percent indicator broken down by sex (F/M), poverty (poor incl.
          extremely poor / not poor incl. not screened) and affiliation (OBEC / all other affiliations),
          computed from the two groups' summed components; numerator and denominator then hold the two
@@ -34,7 +36,7 @@ summed as (
         indicator_id,
         breakdown_type,
         breakdown_value,
-        sum(numerator) as numerator,
+        case when sum(numerator) < 0 then 0 else sum(numerator) end as numerator,
         sum(denominator) as denominator
     from components
     group by {{ grain_list }}, academic_year, indicator_id, breakdown_type, breakdown_value
@@ -47,6 +49,7 @@ checked as (
         s.*,
         d.unit,
         case when d.unit = 'count' then null
+             when d.unit = 'ratio' then {{ suppress_missing('s.denominator') }}
              else {{ suppress_small('s.denominator', 's.denominator') }} end as suppressed_reason
     from summed as s
     inner join definitions as d on s.indicator_id = d.indicator_id

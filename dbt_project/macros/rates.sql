@@ -15,6 +15,11 @@
           else null end)
 {%- endmacro %}
 
+{#- The reason a ratio is withheld: no (or a zero) denominator; null when it may be published. -#}
+{% macro suppress_missing(denominator) -%}
+    (case when ({{ denominator }}) is null or ({{ denominator }}) = 0 then 'no denominator' else null end)
+{%- endmacro %}
+
 {#- Whole numbers print without decimals, fractional ones (teacher FTE) with up to two. -#}
 {% macro format_number(expression) -%}
     (case when ({{ expression }}) = floor({{ expression }})

@@ -1,5 +1,7 @@
--- Components of the flow indicators (UIS reconstructed cohort: promotion, repetition, dropout by grade;
--- transition P6->M1 and M3->M4/V1), reported on year t, from the traced rosters of t and t+1.
+-- Components of the flow indicators, reported on year t from the traced rosters of t and t+1 (definitions:
+-- the model YAML). UIS reconstructed cohort method: promotion + repetition + dropout = 100 % of E(g, t),
+-- graduates of a final grade count as promotees, and every other student not found in t+1 is a dropout
+-- (closed system); recorded_dropout_rate keeps only students recorded as dropped out.
 with flows as (
 
     select
@@ -12,11 +14,14 @@ with flows as (
         affiliation,
         poverty,
         next_grade,
-        outcome,
         1 as enrolled,
-        case when outcome = 'promoted' then 1 else 0 end as promoted,
+        case when outcome in ('promoted', 'graduated') then 1 else 0 end as promoted,
         case when outcome = 'repeated' then 1 else 0 end as repeated,
-        case when outcome = 'dropped_out' then 1 else 0 end as dropped_out
+        case when outcome in ('dropped_out', 'transferred_out_of_area', 'untraced') then 1 else 0 end
+            as left_school,
+        case when outcome = 'dropped_out' then 1 else 0 end as recorded_dropout,
+        -- effective transition rate: repeaters of the final grade leave the denominator
+        case when outcome = 'repeated' then 0 else 1 end as not_repeating
     from {{ ref('int_student_flows_traced') }}
 
 ),
@@ -36,10 +41,12 @@ transitions as (
 union all
 {{ breakdown_components('flows', 'repetition_rate', 'repeated', 'enrolled', flow_breakdowns) }}
 union all
-{{ breakdown_components('flows', 'dropout_rate', 'dropped_out', 'enrolled', flow_breakdowns) }}
+{{ breakdown_components('flows', 'dropout_rate', 'left_school', 'enrolled', flow_breakdowns) }}
 union all
-{{ breakdown_components('transitions', 'transition_rate_p6_m1', 'entered_m1', 'enrolled',
+{{ breakdown_components('flows', 'recorded_dropout_rate', 'recorded_dropout', 'enrolled', flow_breakdowns) }}
+union all
+{{ breakdown_components('transitions', 'transition_rate_p6_m1', 'entered_m1', 'not_repeating',
                         ['sex', 'affiliation', 'poverty'], where="grade = 'P6'") }}
 union all
-{{ breakdown_components('transitions', 'transition_rate_m3_m4', 'entered_m4', 'enrolled',
+{{ breakdown_components('transitions', 'transition_rate_m3_m4', 'entered_m4', 'not_repeating',
                         ['sex', 'affiliation', 'poverty'], where="grade = 'M3'") }}

@@ -3,7 +3,7 @@
 -- divide, so a province rate is never an average of district rates.
 {% set parts = ['int_enrolment_components_aggregated', 'int_population_components_aggregated',
                 'int_flow_components_aggregated', 'int_teacher_components_aggregated',
-                'int_learning_components_aggregated'] %}
+                'int_learning_components_aggregated', 'int_protection_components_aggregated'] %}
 {% for part in parts %}
 select province_code, district_code, academic_year, indicator_id, breakdown_type, breakdown_value,
        numerator, denominator

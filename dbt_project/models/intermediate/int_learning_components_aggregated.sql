@@ -1,6 +1,6 @@
 -- Components of the poverty, literacy (Yala), NT/O-NET minimum proficiency and learning-space indicators
--- by district, academic year and breakdown. Sex and poverty of screened or tested students come from the
--- roster of the same year (unknown when the student is not on it).
+-- by district, academic year and breakdown (definitions: the model YAML). Sex and poverty of screened or
+-- tested students come from the roster of the same year (unknown when the student is not on it).
 with students as (
 
     select * from {{ ref('int_students_joined_to_schools') }}
@@ -19,11 +19,11 @@ school_years as (
 
 ),
 
--- Only years in which EEF screening was delivered for the province: without it every student would
--- look 'not poor'.
-screened_years as (
+-- Schools covered by the EEF screening in a year (at least one screening record): only their students enter
+-- the poverty shares, since students of schools outside the screening would otherwise look 'not poor'.
+screened_schools as (
 
-    select distinct province_code, academic_year from {{ ref('stg_raw__poverty_screenings') }}
+    select distinct school_id, academic_year from {{ ref('stg_raw__poverty_screenings') }}
 
 ),
 
@@ -36,12 +36,12 @@ poverty_shares as (
         s.level,
         s.sex,
         s.affiliation,
-        case when poverty in ('poor', 'extremely_poor') then 1 else 0 end as is_poor,
-        case when poverty = 'extremely_poor' then 1 else 0 end as is_extremely_poor,
+        case when s.poverty in ('poor', 'extremely_poor') then 1 else 0 end as is_poor,
+        case when s.poverty = 'extremely_poor' then 1 else 0 end as is_extremely_poor,
         1 as student
     from students as s
-    inner join screened_years as sy
-        on s.province_code = sy.province_code and s.academic_year = sy.academic_year
+    inner join screened_schools as ss
+        on s.school_id = ss.school_id and s.academic_year = ss.academic_year
 
 ),
 
@@ -92,6 +92,7 @@ assessments as (
         sy.district_code,
         r.academic_year,
         r.grade,
+        r.subject,
         coalesce(s.sex, 'unknown') as sex,
         coalesce(a.affiliation, 'other') as affiliation,
         coalesce(s.poverty, 'not_screened') as poverty,
@@ -128,7 +129,7 @@ union all
                         ['grade', 'sex', 'affiliation', 'poverty'], where='screened_writing = 1') }}
 union all
 {{ breakdown_components('assessments', 'minimum_proficiency_share', 'at_minimum', 'result',
-                        ['grade', 'sex', 'affiliation', 'poverty']) }}
+                        ['grade', 'subject', 'sex', 'affiliation', 'poverty']) }}
 union all
 {{ breakdown_components('learning_spaces', 'learning_space_users', 'visitors') }}
 union all

@@ -1,12 +1,19 @@
 -- Components of the population-based indicators (GER and NER per level, out-of-school children and rates)
--- by district, academic year and breakdown. Population is the DOPA register by district of residence;
--- enrolment is placed in the district of the school.
+-- by district, academic year and breakdown, for the province-years whose DOPA population was delivered
+-- (a missing register is an absence, not a population of zero). Population is counted in the district of
+-- residence, enrolment in the district of the school.
 with population as (
 
     select p.province_code, p.district_code, p.academic_year, p.age, p.sex, sum(p.persons) as persons
     from {{ ref('stg_raw__population_counts') }} as p
     inner join {{ ref('geo_provinces') }} as gp on p.province_code = gp.province_code
     group by p.province_code, p.district_code, p.academic_year, p.age, p.sex
+
+),
+
+population_years as (
+
+    select distinct province_code, academic_year from population
 
 ),
 
@@ -83,10 +90,10 @@ level_population as (
 -- Union then sum, so enrolment in a district without population rows still counts (with a zero denominator).
 enrolment_ratios as (
 
-    select province_code, district_code, academic_year, level, sex,
-           sum(enrolled_any_age) as enrolled_any_age,
-           sum(enrolled_of_age) as enrolled_of_age,
-           sum(population_of_age) as population_of_age
+    select parts.province_code, parts.district_code, parts.academic_year, parts.level, parts.sex,
+           sum(parts.enrolled_any_age) as enrolled_any_age,
+           sum(parts.enrolled_of_age) as enrolled_of_age,
+           sum(parts.population_of_age) as population_of_age
     from (
         select province_code, district_code, academic_year, level, sex,
                enrolled_any_age, 0 as enrolled_of_age, 0 as population_of_age
@@ -98,38 +105,42 @@ enrolment_ratios as (
         select province_code, district_code, academic_year, level, sex, 0, 0, population_of_age
         from level_population
     ) as parts
-    group by province_code, district_code, academic_year, level, sex
+    inner join population_years as py
+        on parts.province_code = py.province_code and parts.academic_year = py.academic_year
+    group by parts.province_code, parts.district_code, parts.academic_year, parts.level, parts.sex
 
 ),
 
--- Out of school: population of each age minus roster students of that age, floored at zero per district,
--- age and sex (students without a DOPA record, e.g. many G-code students, cannot make it negative).
-enrolled_by_age as (
+-- Out of school (SDG 4.1.4): population of each age minus roster students of that age at any level.
+-- Kept as a signed net per district, age and sex; the marts sum it to the area and group they report and
+-- only then floor it at zero, so children schooled across a district line are not counted out of school.
+school_age_cells as (
 
-    select province_code, district_code, academic_year, age, sex, count(*) as enrolled
+    select province_code, district_code, academic_year, age, sex, persons as population_of_age,
+           persons as out_of_school_net
+    from population
+    where age between 6 and 17
+    union all
+    select province_code, district_code, academic_year, age, sex, 0, -1
     from students
     where age between 6 and 17
-    group by province_code, district_code, academic_year, age, sex
 
 ),
 
 out_of_school as (
 
     select
-        p.province_code,
-        p.district_code,
-        p.academic_year,
-        p.sex,
-        case when p.age <= 11 then '6-11' when p.age <= 14 then '12-14' else '15-17' end as age_group,
-        case when p.age <= 14 then 1 else 0 end as is_compulsory_age,
-        p.persons as population_of_age,
-        case when p.persons > coalesce(e.enrolled, 0) then p.persons - coalesce(e.enrolled, 0) else 0 end
-            as out_of_school_children
-    from population as p
-    left join enrolled_by_age as e
-        on p.province_code = e.province_code and p.district_code = e.district_code
-        and p.academic_year = e.academic_year and p.age = e.age and p.sex = e.sex
-    where p.age between 6 and 17
+        c.province_code,
+        c.district_code,
+        c.academic_year,
+        c.sex,
+        case when c.age <= 11 then '6-11' when c.age <= 14 then '12-14' else '15-17' end as age_group,
+        case when c.age <= 14 then 1 else 0 end as is_compulsory_age,
+        c.population_of_age,
+        c.out_of_school_net
+    from school_age_cells as c
+    inner join population_years as py
+        on c.province_code = py.province_code and c.academic_year = py.academic_year
 
 )
 
@@ -141,11 +152,11 @@ union all
                         where="level = '" ~ level ~ "'") }}
 union all
 {% endfor %}
-{{ breakdown_components('out_of_school', 'out_of_school_children', 'out_of_school_children', none,
+{{ breakdown_components('out_of_school', 'out_of_school_children', 'out_of_school_net', none,
                         ['age_group', 'sex']) }}
 union all
-{{ breakdown_components('out_of_school', 'out_of_school_rate', 'out_of_school_children', 'population_of_age',
+{{ breakdown_components('out_of_school', 'out_of_school_rate', 'out_of_school_net', 'population_of_age',
                         ['age_group', 'sex']) }}
 union all
-{{ breakdown_components('out_of_school', 'out_of_school_rate_6_14', 'out_of_school_children',
+{{ breakdown_components('out_of_school', 'out_of_school_rate_6_14', 'out_of_school_net',
                         'population_of_age', ['sex'], where='is_compulsory_age = 1') }}

@@ -1,8 +1,9 @@
 -- One row per student enrolled in year t, traced into year t+1 by pseudonymised key in any school of the
 -- four provinces. Only years whose t+1 roster exists for the student's province are traced.
 -- Outcome (exclusive): promoted (higher grade in t+1), repeated (same or lower grade), graduated (status
--- graduated, not found), dropped_out (status dropped_out, not found), transferred_out_of_area (status
--- transferred_out, not found), untraced (any other status, not found).
+-- graduated in the final grade of a level, not found), dropped_out (status dropped_out, not found),
+-- transferred_out_of_area (status transferred_out, not found), untraced (any other case not found, e.g.
+-- status promoted but on no roster of t+1, or 'graduated' recorded in a grade that ends no level).
 with students as (
 
     select * from {{ ref('int_students_joined_to_schools') }}
@@ -36,7 +37,7 @@ traced as (
         case
             when nxt.student_key is not null and nxt.years_of_schooling > cur.years_of_schooling then 'promoted'
             when nxt.student_key is not null then 'repeated'
-            when cur.status = 'graduated' then 'graduated'
+            when cur.status = 'graduated' and coalesce(cur.is_final_grade, false) then 'graduated'
             when cur.status = 'dropped_out' then 'dropped_out'
             when cur.status = 'transferred_out' then 'transferred_out_of_area'
             else 'untraced'

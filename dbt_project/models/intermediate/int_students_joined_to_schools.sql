@@ -79,6 +79,7 @@ select
     s.grade,
     g.level,
     g.years_of_schooling,
+    g.is_final_grade,
     s.sex,
     s.id_kind,
     s.birth_date,

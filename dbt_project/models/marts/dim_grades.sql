@@ -1,4 +1,5 @@
--- Grades K1-V3 with their level (ISCED), order, years of schooling and official entrance age (P1 = 6).
+-- Grades K1-V3 with their level (ISCED), order, years of schooling, official age (P1 = 6) and whether the
+-- grade ends a level (K3, P6, M3, M6, V3: its graduates count as promotees in the flow rates).
 select
     grade,
     grade_name_th,
@@ -8,5 +9,6 @@ select
     isced_level,
     grade_order,
     years_of_schooling,
-    official_age
+    official_age,
+    is_final_grade
 from {{ ref('grades') }}

@@ -1,6 +1,8 @@
 -- One row per school and academic year: size, staffing, dropout and literacy with risk flags, for the
--- provincial school monitor. No student-level data; dropout and literacy rates are suppressed (null) when
--- fewer than var min_denominator students stand behind them. Flag thresholds are vars (dbt_project.yml).
+-- provincial school monitor. No student-level data; dropout and literacy rates are suppressed (null, with
+-- the reason) when fewer than var min_denominator students stand behind them. The dropout rate is the UIS
+-- one of the indicator marts (students of year t neither promoted, graduated nor repeating in t+1 at any
+-- school of the four provinces). Flag thresholds are vars (dbt_project.yml).
 with school_years as (
 
     select * from {{ ref('int_school_years_sized') }}
@@ -34,7 +36,8 @@ flows as (
         school_id,
         academic_year,
         count(*) as flow_students,
-        sum(case when outcome = 'dropped_out' then 1 else 0 end) as dropped_out
+        sum(case when outcome in ('dropped_out', 'transferred_out_of_area', 'untraced') then 1 else 0 end)
+            as left_school
     from {{ ref('int_student_flows_traced') }}
     group by school_id, academic_year
 
@@ -67,9 +70,13 @@ measured as (
         case when t.teachers > 0 then {{ round4(safe_rate('sy.students', 't.teachers')) }} end
             as pupil_teacher_ratio,
         case when f.flow_students >= {{ var('min_denominator', 10) }}
-             then {{ round4(safe_rate('f.dropped_out', 'f.flow_students', 100)) }} end as dropout_rate,
+             then {{ round4(safe_rate('f.left_school', 'f.flow_students', 100)) }} end as dropout_rate,
+        case when f.flow_students is null then 'no students traced into the next year'
+             else {{ suppress_small('f.flow_students', 'f.flow_students') }} end as dropout_rate_suppressed_reason,
         case when l.screened >= {{ var('min_denominator', 10) }}
-             then {{ round4(safe_rate('l.passed_all', 'l.screened', 100)) }} end as literacy_pass_rate
+             then {{ round4(safe_rate('l.passed_all', 'l.screened', 100)) }} end as literacy_pass_rate,
+        case when l.screened is null then 'no literacy screening'
+             else {{ suppress_small('l.screened', 'l.screened') }} end as literacy_pass_rate_suppressed_reason
     from school_years as sy
     left join registry as r on sy.school_id = r.school_id and sy.academic_year = r.academic_year
     left join schools as s on sy.school_id = s.school_id
@@ -112,5 +119,7 @@ select
     is_teacher_shortage,
     cast((case when is_small_school then 1 else 0 end) + (case when is_high_dropout then 1 else 0 end)
          + (case when is_low_literacy then 1 else 0 end) + (case when is_teacher_shortage then 1 else 0 end)
-         as integer) as risk_flag_count
+         as integer) as risk_flag_count,
+    dropout_rate_suppressed_reason,
+    literacy_pass_rate_suppressed_reason
 from flagged
