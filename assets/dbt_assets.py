@@ -1,17 +1,24 @@
 """dbt models as Dagster assets, hung under the ingest assets of every province that feeds them."""
 
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec
+from dagster import (
+    AssetCheckResult,
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    AssetSpec,
+    Output,
+)
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from assets.pools import WAREHOUSE_POOL
 from assets.ingest_assets import ingest_keys_by_entity
-from pipelines.dbt_project import DBT_PROJECT, ensure_manifest
+from assets.pools import WAREHOUSE_POOL
+from assets.progress import report
+from pipelines.dbt_project import DBT_PROJECT, dbt_environment, ensure_manifest
 from pipelines.resources.warehouse import WarehouseResource
 
 DBT_OWNER = "team:analytics-engineering"
@@ -50,24 +57,28 @@ class EdusandboxTranslator(DagsterDbtTranslator):
 TRANSLATOR = EdusandboxTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """dbt runs as a subprocess that inherits os.environ: point its profile at the run's warehouse."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
 @dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR,
             pool=WAREHOUSE_POOL)
 def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """`dbt build`: models and their tests; an error-severity test failure stops the run before publication."""
-    with _environment(warehouse.get_warehouse().dbt_env()):
-        yield from dbt.cli(["build"], context=context).stream()
+    counts = {"models": 0, "checks passed": 0, "checks failed": 0}
+    with dbt_environment(warehouse.get_warehouse().dbt_env()):
+        for event in dbt.cli(["build"], context=context).stream():
+            _report_progress(context, event, counts)
+            yield event
+    report(context, "dbt build: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+def _report_progress(context: AssetExecutionContext, event: object, counts: dict[str, int]) -> None:
+    """One progress line per model built, and one per failing test (the passing ones are only counted)."""
+    if isinstance(event, Output | AssetMaterialization):
+        counts["models"] += 1
+        key = context.asset_key_for_output(event.output_name) if isinstance(event, Output) else event.asset_key
+        report(context, f"dbt built {key.to_user_string()}")
+    elif isinstance(event, AssetCheckResult):
+        if event.passed:
+            counts["checks passed"] += 1
+        else:
+            counts["checks failed"] += 1
+            report(context, f"dbt test {event.check_name} on {event.asset_key.to_user_string()} failed "
+                            f"({event.severity.value.lower()})")

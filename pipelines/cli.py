@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import subprocess
@@ -31,17 +32,11 @@ def _province(text: str) -> str:
 
 
 def _use_dagster_home(home: Path) -> None:
-    """Dagster's default local storage, kept under the project's git-ignored folder unless set."""
-    if "DAGSTER_HOME" not in os.environ:
-        os.environ["DAGSTER_HOME"] = str(home)
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
-    if not config.exists():
-        config.write_text(
-            "# Local instance for edusandbox. Steps that open the warehouse share one concurrency slot (pool\n"
-            "# 'warehouse': DuckDB allows one writing process), so parallel runs queue instead of failing.\n"
-            "concurrency:\n  pools:\n    default_limit: 1\n"
-            "telemetry:\n  enabled: false\n", encoding="utf-8")
+    """Dagster's default local storage under the project's git-ignored folder, unless DAGSTER_HOME is set."""
+    from pipelines.settings import prepare_dagster_home
+
+    os.environ.setdefault("DAGSTER_HOME", str(home))
+    prepare_dagster_home(Path(os.environ["DAGSTER_HOME"]))
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
@@ -73,11 +68,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         generate_landing(settings.landing)
         load_pseudonym_key(create_if_missing=True)
     _use_dagster_home(settings.dagster_home)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
+    console = sys.stdout
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=console)
     progress = logging.getLogger("edusandbox.progress")
     progress.setLevel(logging.INFO)
-    outcome = run_pipeline(settings, provinces=args.province or list(PROVINCES),
-                           echo=lambda line: print(line, flush=True), years=list(args.years) if args.years else None)
+    log_path = settings.home / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"detailed log (dbt output): {log_path}", flush=True)
+    # dbt's own event stream goes to the log file; progress lines and the outcome go to the console.
+    with log_path.open("w", encoding="utf-8") as detail, contextlib.redirect_stdout(detail):
+        outcome = run_pipeline(settings, provinces=args.province or list(PROVINCES),
+                               echo=lambda line: print(line, file=console, flush=True),
+                               years=list(args.years) if args.years else None)
     if not outcome.success:
         print(f"FAILED: {outcome.message}", file=sys.stderr)
         return 1

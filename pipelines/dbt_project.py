@@ -3,8 +3,11 @@ bootstrap, or on first use when missing or stale), never on every load of every 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -30,12 +33,41 @@ def manifest_is_stale() -> bool:
     return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(DBT_PROJECT_DIR)
 
 
+@contextmanager
+def dbt_environment(values: dict[str, str]) -> Iterator[None]:
+    """dbt runs as a subprocess that inherits os.environ: point its profile at a warehouse for the duration."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _default_profile_env() -> dict[str, str]:
+    """The profile environment of the configured warehouse. Parsing under the same profile a run will use lets
+    every `dbt build` reuse the saved partial parse instead of re-parsing the whole project (dbt discards the
+    partial parse when the rendered profile differs)."""
+    from pipelines.resources.warehouse import Warehouse, WarehouseError
+    from pipelines.settings import Settings
+
+    try:
+        return Warehouse.from_url(Settings.from_env().warehouse_url).dbt_env()
+    except WarehouseError:
+        return {}
+
+
 def ensure_manifest() -> Path:
     """Run `dbt parse` only when the manifest is missing or older than the project's files."""
     if manifest_is_stale():
         # `dbt parse` with the venv's dbt (dagster-dbt's own preparer looks for `dbt` on PATH only).
         from dagster_dbt import DbtCliResource
 
-        DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE).cli(
-            ["parse", "--quiet"], target_path=DBT_PROJECT.target_path).wait()
+        with dbt_environment(_default_profile_env()):
+            DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE).cli(
+                ["parse", "--quiet"], target_path=DBT_PROJECT.target_path).wait()
     return DBT_PROJECT.manifest_path

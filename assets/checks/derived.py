@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from assets.contract.entities import GRADES
 
 AGE_MINUS_OFFICIAL_AGE = "check__age_minus_official_age"
 MALE_PLUS_FEMALE = "check__male_plus_female"
+IS_G_CODE = "check__is_g_code"
+SUBDISTRICT_DISTRICT = "check__subdistrict_district"
 
 BE_OFFSET = 543
 SCHOOL_YEAR_START = (5, 16)
@@ -55,10 +58,23 @@ def male_plus_female(rows: pd.DataFrame) -> pd.Series:
     return (rows["male"].astype("Int64") + rows["female"].astype("Int64")).astype("Int64")
 
 
+def is_g_code(rows: pd.DataFrame) -> pd.Series:
+    """1.0 where the pseudonymised ID was a G-code, 0.0 for a citizen ID: its mean is the file's G-code share
+    (a column-mean expectation checks it; GX has no 'share of a value' expectation)."""
+    kind = rows["id_kind"]
+    return pd.Series((kind == "g_code").to_numpy(dtype="float64", na_value=np.nan), index=rows.index)
+
+
+def subdistrict_district(rows: pd.DataFrame) -> pd.Series:
+    """The district part (first 4 digits) of the subdistrict code, to compare with district_code."""
+    return rows["subdistrict_code"].str[:4]
+
+
 DerivedColumn = Callable[[pd.DataFrame], pd.Series]
 DERIVED_COLUMNS: dict[str, dict[str, DerivedColumn]] = {
-    "students": {AGE_MINUS_OFFICIAL_AGE: age_minus_official_age},
+    "students": {AGE_MINUS_OFFICIAL_AGE: age_minus_official_age, IS_G_CODE: is_g_code},
     "enrolment_counts": {MALE_PLUS_FEMALE: male_plus_female},
+    "schools": {SUBDISTRICT_DISTRICT: subdistrict_district},
 }
 """Entity → helper column → how it is computed from the contract columns."""
 
@@ -82,6 +98,7 @@ def official_age_range(grade: str) -> tuple[int, int]:
 
 
 __all__ = [
-    "AGE_MINUS_OFFICIAL_AGE", "AGE_TOLERANCE", "DERIVED_COLUMNS", "MALE_PLUS_FEMALE", "OFFICIAL_AGE",
+    "AGE_MINUS_OFFICIAL_AGE", "AGE_TOLERANCE", "DERIVED_COLUMNS", "IS_G_CODE", "MALE_PLUS_FEMALE",
+    "OFFICIAL_AGE", "SUBDISTRICT_DISTRICT",
     "age_on_school_year_start", "is_derived", "official_age_range", "with_derived_columns",
 ]

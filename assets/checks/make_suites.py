@@ -1,7 +1,7 @@
 """Writes the baseline expectation suites `expectations/<entity>.json` from the contract.
 
     python -m assets.checks.make_suites           # (re)write the files
-    python -m assets.checks.make_suites --check   # exit 1 if a committed file differs from what it would write
+    python -m assets.checks.make_suites --check   # exit 1 if a committed file differs from what it writes
 
 The files are GX 1.x suite JSON, committed, so a change of rules shows up in review as a diff; a test asserts
 they equal what this script writes, so the contract and the suites cannot drift apart silently. Province
@@ -10,6 +10,14 @@ additions (`<entity>.<province>.json`) are hand-written and never touched here.
 Every expectation carries `meta.severity`: "blocking" (structural: empty file, columns missing or out of
 order, wrong dtype: the file cannot be loaded) or "row" (a row-level rule: failing rows are quarantined,
 the rest load). `meta.rule` says in words why the expectation is there.
+
+What the baseline covers, per entity: required columns and their order, contract types, required values,
+allowed values (grades, sexes, statuses, affiliations, ...), ranges (counts >= 0, scores 0-100, age for the
+grade), ID formats (pseudonym keys, school IDs with a known affiliation and the delivering province's digits,
+district and subdistrict codes of that province), key uniqueness (compound keys with a multicolumn
+expectation), rules over several columns (male + female = total, subdistrict inside its district, people
+applying <= visitors) and reference rules (school in the registry, district and subdistrict known to geothai),
+whose value sets are `{"$PARAMETER": ...}` filled in at validation time from assets.checks.reference.
 """
 
 from __future__ import annotations
@@ -17,21 +25,33 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+from great_expectations.expectations.row_conditions import Column as ConditionColumn
 
-from assets.checks.derived import AGE_MINUS_OFFICIAL_AGE, AGE_TOLERANCE, DERIVED_COLUMNS, MALE_PLUS_FEMALE
-from assets.contract.entities import AFFILIATIONS, ENTITIES, Column, Entity
-from assets.parsing.ids import dopa_province_codes
+from assets.checks.derived import (
+    AGE_MINUS_OFFICIAL_AGE,
+    AGE_TOLERANCE,
+    DERIVED_COLUMNS,
+    MALE_PLUS_FEMALE,
+    SUBDISTRICT_DISTRICT,
+)
+from assets.checks.reference import DISTRICT_CODES, SCHOOL_IDS, SUBDISTRICT_CODES
+from assets.checks.suites import BLOCKING, ROW
+from assets.contract.entities import (
+    AFFILIATIONS,
+    ENTITIES,
+    NATIONAL,
+    PROVINCE_NAMES,
+    PROVINCES,
+    Column,
+    Entity,
+)
 from pipelines.settings import EXPECTATIONS_DIR
-
-BLOCKING = "blocking"
-ROW = "row"
-WARNING = "warning"
-SEVERITIES = (BLOCKING, ROW, WARNING)
 
 # Contract column type → dtype names GX's pandas type check accepts for it (class names match pandas'
 # nullable extension dtypes; dates may come in any datetime64 resolution, pandas 3 picks one per source).
@@ -47,22 +67,62 @@ HEX_KEY = r"^[0-9a-f]{32}$"
 SHA256 = r"^[0-9a-f]{64}$"
 
 
-def _alternatives(codes: object) -> str:
-    return "(" + "|".join(sorted(codes)) + ")"  # type: ignore[call-overload]
+def _alternatives(codes: Iterable[str]) -> str:
+    """A non-capturing regex alternative ('(?:10|11)'): capturing groups make pandas warn on every match."""
+    return "(?:" + "|".join(sorted(codes)) + ")"
 
 
 def id_patterns() -> dict[str, tuple[str, str]]:
-    """Column → (regex, rule): the identifier formats the contract describes."""
-    provinces = _alternatives(dopa_province_codes())
+    """Column → (regex, rule) for the identifiers whose format does not depend on the province."""
     return {
-        "school_id": (f"^{_alternatives(AFFILIATIONS)}{provinces}[0-9]{{6}}$",
-                      "10 digits: known affiliation (2) + real DOPA province (2) + sequence (6)"),
-        "district_code": (f"^{provinces}[0-9]{{2}}$", "4 digits starting with a real DOPA province code"),
-        "subdistrict_code": (f"^{provinces}[0-9]{{4}}$", "6 digits starting with a real DOPA province code"),
         "student_key": (HEX_KEY, "pseudonym: 32 lower-case hex characters (truncated HMAC-SHA256)"),
         "teacher_key": (HEX_KEY, "pseudonym: 32 lower-case hex characters (truncated HMAC-SHA256)"),
         "source_sha256": (SHA256, "SHA-256 of the delivered file: 64 lower-case hex characters"),
     }
+
+
+PROVINCE_CODED = ("school_id", "district_code", "subdistrict_code")
+"""Identifiers that carry the DOPA province code in digits 3-4 (school ID) or 1-2 (district, subdistrict)."""
+
+
+def province_code_patterns(codes: list[str]) -> dict[str, tuple[str, str]]:
+    """Column → (regex, rule) for identifiers carrying a province code, for one delivering folder whose rows
+    must belong to one of the provinces `codes` (DOPA codes)."""
+    province = _alternatives(codes)
+    names = " or ".join(sorted(codes))
+    return {
+        "school_id": (f"^{_alternatives(AFFILIATIONS)}{province}[0-9]{{6}}$",
+                      f"10 digits: known affiliation (2) + province {names} (2) + sequence (6)"),
+        "district_code": (f"^{province}[0-9]{{2}}$", f"4 digits starting with province code {names}"),
+        "subdistrict_code": (f"^{province}[0-9]{{4}}$", f"6 digits starting with province code {names}"),
+    }
+
+
+def delivering_folders() -> dict[str, list[str]]:
+    """Landing folder (the `province` lineage value) → the province codes its rows may carry: a province's
+    own code, and for national files the four sandbox provinces (the only ones the platform serves)."""
+    folders = {slug: [code] for slug, code in PROVINCES.items()}
+    folders[NATIONAL] = sorted(PROVINCES.values())
+    return folders
+
+
+def _folder_name(folder: str) -> str:
+    return PROVINCE_NAMES[folder][1] if folder in PROVINCE_NAMES else "national files"
+
+
+def province_id_expectations(column: Column) -> list[gxe.Expectation]:
+    """One regex per landing folder, applied to that folder's rows only (row condition on `province`), so a
+    Yala file carrying a Satun school ID fails here even though both IDs are well-formed."""
+    if column.name not in PROVINCE_CODED:
+        return []
+    return [
+        gxe.ExpectColumnValuesToMatchRegex(
+            column=column.name, regex=regex, row_condition=ConditionColumn("province") == folder,
+            meta=_meta(ROW, f"{rule}; rows delivered in the {_folder_name(folder)} folder"),
+        )
+        for folder, codes in delivering_folders().items()
+        for regex, rule in [province_code_patterns(codes)[column.name]]
+    ]
 
 
 def _meta(severity: str, rule: str) -> dict[str, str]:
@@ -71,7 +131,9 @@ def _meta(severity: str, rule: str) -> dict[str, str]:
 
 def structural_expectations(entity: Entity) -> list[gxe.Expectation]:
     expectations: list[gxe.Expectation] = [
-        gxe.ExpectTableRowCountToBeBetween(min_value=1, meta=_meta(BLOCKING, "an empty file is not a delivery")),
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value=1, meta=_meta(BLOCKING, "an empty file is not a delivery"),
+        ),
         gxe.ExpectTableColumnsToMatchOrderedList(
             column_list=entity.column_names,
             meta=_meta(BLOCKING, "exactly the contract's columns, in the contract's order"),
@@ -103,12 +165,16 @@ def column_expectations(column: Column, patterns: dict[str, tuple[str, str]]) ->
         ))
     if name in patterns:
         regex, rule = patterns[name]
-        expectations.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=regex, meta=_meta(ROW, rule)))
+        expectations.append(gxe.ExpectColumnValuesToMatchRegex(
+            column=name, regex=regex, meta=_meta(ROW, rule),
+        ))
+    expectations += province_id_expectations(column)
     return expectations
 
 
 def key_expectation(entity: Entity) -> gxe.Expectation:
-    rule = "key unique within the file (every row sharing a key is quarantined: which one is right is unknown)"
+    rule = ("key unique within the file (every row sharing a key is quarantined: which one is right is "
+            "unknown)")
     if len(entity.key) == 1:
         return gxe.ExpectColumnValuesToBeUnique(column=entity.key[0], meta=_meta(ROW, rule))
     return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(entity.key), meta=_meta(ROW, rule))
@@ -122,13 +188,58 @@ def derived_expectations(entity: Entity) -> list[gxe.Expectation]:
         low, high = AGE_TOLERANCE
         expectations.append(gxe.ExpectColumnValuesToBeBetween(
             column=AGE_MINUS_OFFICIAL_AGE, min_value=low, max_value=high,
-            meta=_meta(ROW, f"birth_date plausible for grade: age on 16 May of the academic year between the "
-                            f"grade's official age {low:+d} and {high:+d} (P1 = 6, M1 = 12, K1 = 3, V1 = 15)"),
+            meta=_meta(ROW, f"birth_date plausible for grade: age on 16 May of the academic year between "
+                            f"the grade's official age {low:+d} and {high:+d} (P1 = 6, M1 = 12, K1 = 3, "
+                            "V1 = 15)"),
         ))
     if MALE_PLUS_FEMALE in helpers:
         expectations.append(gxe.ExpectColumnPairValuesToBeEqual(
             column_A="total", column_B=MALE_PLUS_FEMALE, ignore_row_if="either_value_is_missing",
             meta=_meta(ROW, "total = male + female"),
+        ))
+    if SUBDISTRICT_DISTRICT in helpers:
+        expectations.append(gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="district_code", column_B=SUBDISTRICT_DISTRICT, ignore_row_if="either_value_is_missing",
+            meta=_meta(ROW, "the subdistrict lies in the school's district (its first 4 digits are the "
+                            "district code)"),
+        ))
+    return expectations
+
+
+def pair_expectations(entity: Entity) -> list[gxe.Expectation]:
+    """Rules comparing two contract columns directly."""
+    if entity.name == "learning_spaces":
+        return [gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="visitors", column_B="visitors_applying", or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta(ROW, "people applying what they learned are among the month's visitors "
+                            "(visitors_applying <= visitors)"),
+        )]
+    return []
+
+
+REFERENCE_RULES: dict[str, tuple[str, str]] = {
+    "school_id": (SCHOOL_IDS, "school exists in the school registry (raw.schools) of the delivering province "
+                              "and academic year; national files: the four provinces' registries"),
+    "district_code": (DISTRICT_CODES, "a DOPA district code geothai knows, in the delivering province "
+                                      "(national files: the four sandbox provinces)"),
+    "subdistrict_code": (SUBDISTRICT_CODES, "a DOPA subdistrict code geothai knows, in the delivering "
+                                            "province (national files: the four sandbox provinces)"),
+}
+"""Column → (reference parameter, rule): membership in a set known only at validation time."""
+
+
+def reference_expectations(entity: Entity) -> list[gxe.Expectation]:
+    """Referential integrity against the reference sets of assets.checks.reference. The registry is not
+    checked against itself: the schools entity *is* the registry."""
+    expectations: list[gxe.Expectation] = []
+    for column in entity.columns:
+        if column.name not in REFERENCE_RULES or (entity.name == "schools" and column.name == "school_id"):
+            continue
+        parameter, rule = REFERENCE_RULES[column.name]
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(
+            column=column.name, value_set={"$PARAMETER": parameter},
+            meta={**_meta(ROW, rule), "reference": parameter},
         ))
     return expectations
 
@@ -141,6 +252,8 @@ def baseline_suite(entity_name: str) -> gx.ExpectationSuite:
         expectations += column_expectations(column, patterns)
     expectations.append(key_expectation(entity))
     expectations += derived_expectations(entity)
+    expectations += pair_expectations(entity)
+    expectations += reference_expectations(entity)
     return gx.ExpectationSuite(
         name=entity_name,
         expectations=expectations,

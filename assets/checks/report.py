@@ -43,7 +43,8 @@ def _expectation_rows(results: list[dict[str, Any]]) -> str:
         rows.append(
             f'<tr class="{css}"><td><code>{_e(r["type"])}</code></td><td>{_e(", ".join(r["columns"]))}</td>'
             f'<td>{_e(r["condition"] or "")}</td><td>{_e(r["severity"])}</td>'
-            f'<td>{"passed" if r["success"] else "FAILED"}</td><td class="num">{_count(r["unexpected_count"])}</td>'
+            f'<td>{"passed" if r["success"] else "FAILED"}</td>'
+            f'<td class="num">{_count(r["unexpected_count"])}</td>'
             f"<td>{_e(r['rule'])}</td><td>{_e(detail)}</td></tr>"
         )
     return "\n".join(rows)
@@ -52,14 +53,15 @@ def _expectation_rows(results: list[dict[str, Any]]) -> str:
 def _quarantine_rows(outcome: ValidationOutcome) -> str:
     sample = outcome.quarantined.head(QUARANTINE_SAMPLE)
     return "\n".join(
-        f'<tr><td class="num">{_e(row.source_row)}</td><td>{_e(row.reason)}</td><td><code>{_e(row.record)}</code>'
-        "</td></tr>"
+        f'<tr><td class="num">{_e(row.source_row)}</td><td>{_e(row.reason)}</td>'
+        f"<td><code>{_e(row.record)}</code></td></tr>"
         for row in sample.itertuples(index=False)
     )
 
 
 def render_report(outcome: ValidationOutcome, suite_name: str) -> str:
-    """The whole page: status, counts, blocking failures, every expectation, a sample of quarantined rows."""
+    """The whole page: status, counts, blocking failures, expectations not evaluated (and why), notes on the
+    reference data, every expectation, a sample of quarantined rows."""
     results = outcome.expectation_results
     failed = [r for r in results if not r["success"]]
     if not outcome.passed:
@@ -71,17 +73,20 @@ def render_report(outcome: ValidationOutcome, suite_name: str) -> str:
     title = f"Validation: {outcome.entity} — {outcome.province}"
     blocking = "".join(f"<li>{_e(m)}</li>" for m in outcome.blocking_failures) or "<li>none</li>"
     failed_list = "".join(
-        f"<li><code>{_e(r['label'])}</code> ({_e(r['severity'])}): {_count(r['unexpected_count']) or 'failed'}"
+        f"<li><code>{_e(r['label'])}</code> ({_e(r['severity'])}): "
+        f"{_count(r['unexpected_count']) or 'failed'}"
         f"{' unexpected' if r['unexpected_count'] is not None else ''}</li>"
         for r in failed
     ) or "<li>none</li>"
+    skipped = "".join(f"<li>{_e(m)}</li>" for m in outcome.skipped) or "<li>none</li>"
+    notes = "".join(f"<li>{_e(m)}</li>" for m in outcome.notes) or "<li>none</li>"
     more = len(outcome.quarantined) - QUARANTINE_SAMPLE
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title><style>{_CSS}</style></head>
 <body>
 <h1>{_e(title)}</h1>
-<p>Entity <b>{_e(outcome.entity)}</b>, province <b>{_e(outcome.province)}</b>, suite <code>{_e(suite_name)}</code>
- &nbsp;<span class="status {css}">{_e(status)}</span></p>
+<p>Entity <b>{_e(outcome.entity)}</b>, province <b>{_e(outcome.province)}</b>,
+ suite <code>{_e(suite_name)}</code> &nbsp;<span class="status {css}">{_e(status)}</span></p>
 <dl class="counts">
 <dt>Rows read</dt><dd class="rows-read">{_count(outcome.rows_read)}</dd>
 <dt>Valid rows</dt><dd class="rows-valid">{_count(len(outcome.valid_rows))}</dd>
@@ -91,6 +96,8 @@ def render_report(outcome: ValidationOutcome, suite_name: str) -> str:
 </dl>
 <h2>Blocking failures</h2><ul>{blocking}</ul>
 <h2>Failed expectations</h2><ul>{failed_list}</ul>
+<h2>Not evaluated</h2><ul class="skipped">{skipped}</ul>
+<h2>Reference data</h2><ul class="notes">{notes}</ul>
 <h2>All expectations</h2>
 <table><thead><tr><th>Expectation</th><th>Column(s)</th><th>Where</th><th>Severity</th><th>Result</th>
 <th>Unexpected</th><th>Rule</th><th>Examples / observed</th></tr></thead>

@@ -5,6 +5,13 @@ Severity lives in each expectation's `meta.severity`:
 - "row": a row-level rule; failing rows are quarantined, the others load. Only map expectations (those GX
   can report failing rows for) may be "row";
 - "warning": a plausibility check over the whole file (e.g. both ID kinds present); reported, loads anyway.
+
+An expectation may compare with a reference set known only at validation time: its value set is
+`{"$PARAMETER": "<name>"}` (GX suite parameters; names in assets.checks.reference) and its label says so:
+'expect_column_values_to_be_in_set(school_id, $registry_school_ids)'.
+
+The cross-delivery checks' suites live in `expectations/cross/` (`load_cross_suite`); their
+`meta.check_severity` is the Dagster severity of a failed check (WARN or ERROR).
 """
 
 from __future__ import annotations
@@ -43,11 +50,25 @@ class SuiteError(ValueError):
     """A suite file GX cannot read completely, or one whose severities make no sense."""
 
 
+CROSS_DIR_NAME = "cross"
+"""Suites of the cross-delivery checks (assets.checks.cross_delivery) live in expectations/cross/."""
+
+
 def suite_path(entity: str, province: str | None = None, directory: Path = EXPECTATIONS_DIR) -> Path:
     return directory / (f"{entity}.{province}.json" if province else f"{entity}.json")
 
 
-def load_suite(entity: str, province: str | None = None, directory: Path = EXPECTATIONS_DIR) -> gx.ExpectationSuite:
+def province_additions(directory: Path = EXPECTATIONS_DIR) -> dict[tuple[str, str], Path]:
+    """(entity, province) → addition file, for every `<entity>.<province>.json` present."""
+    found: dict[tuple[str, str], Path] = {}
+    for path in sorted(directory.glob("*.*.json")):
+        entity, province = path.name.removesuffix(".json").split(".", 1)
+        found[(entity, province)] = path
+    return found
+
+
+def load_suite(entity: str, province: str | None = None,
+               directory: Path = EXPECTATIONS_DIR) -> gx.ExpectationSuite:
     """The entity's baseline suite with the province's additions (if that file exists) appended.
 
     Additions only add expectations: a province rule narrower than the baseline (grades P1–P6 where the
@@ -75,6 +96,20 @@ def load_suite(entity: str, province: str | None = None, directory: Path = EXPEC
                          "expectations; see the log for the one it could not build")
     for expectation in suite.expectations:
         check_severity(expectation, name)
+    return suite
+
+
+def load_cross_suite(name: str, directory: Path = EXPECTATIONS_DIR) -> gx.ExpectationSuite:
+    """A cross-delivery suite, `expectations/cross/<name>.json` (rules over a comparison frame)."""
+    data = _read(directory / CROSS_DIR_NAME / f"{name}.json")
+    suite = gx.ExpectationSuite(name=f"cross/{name}", expectations=data["expectations"],
+                                meta=data.get("meta") or {}, notes=data.get("notes"))
+    if len(suite.expectations) != len(data["expectations"]):
+        raise SuiteError(f"suite cross/{name}: GX accepted {len(suite.expectations)} of "
+                         f"{len(data['expectations'])} expectations; see the log for the one it could not "
+                         "build")
+    for expectation in suite.expectations:
+        check_severity(expectation, suite.name)
     return suite
 
 
@@ -126,7 +161,9 @@ def describe_condition(condition: object) -> str | None:
     if condition is None:
         return None
     if isinstance(condition, ComparisonCondition):
-        return f"{condition.column.name} {condition.operator.value} {condition.parameter!r}"
+        # an Operator enum when built in code, its plain value once loaded from JSON
+        operator = getattr(condition.operator, "value", condition.operator)
+        return f"{condition.column.name} {operator} {condition.parameter!r}"
     if isinstance(condition, NullityCondition):
         return f"{condition.column.name} is {'' if condition.is_null else 'not '}null"
     if isinstance(condition, AndCondition | OrCondition):
@@ -137,10 +174,20 @@ def describe_condition(condition: object) -> str | None:
     return str(condition)
 
 
+def parameters_of(expectation: Expectation) -> list[str]:
+    """Names of the `{"$PARAMETER": name}` values an expectation needs filled in at run time (reference
+    sets such as the school registry)."""
+    return sorted(
+        value["$PARAMETER"] for value in expectation.configuration.kwargs.values()
+        if isinstance(value, dict) and "$PARAMETER" in value
+    )
+
+
 def label_of(expectation: Expectation) -> str:
     """How quarantine reasons and reports name an expectation: 'expect_column_values_to_be_in_set(grade)',
-    with its row condition when it has one."""
-    columns = columns_of(expectation)
-    label = expectation.expectation_type + (f"({', '.join(columns)})" if columns else "")
+    with the reference set it compares with ('..._in_set(school_id, $registry_school_ids)') and its row
+    condition when it has them."""
+    arguments = columns_of(expectation) + [f"${name}" for name in parameters_of(expectation)]
+    label = expectation.expectation_type + (f"({', '.join(arguments)})" if arguments else "")
     condition = describe_condition(getattr(expectation, "row_condition", None))
     return f"{label} where {condition}" if condition else label

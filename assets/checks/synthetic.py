@@ -13,6 +13,9 @@ from assets.checks.derived import BE_OFFSET, OFFICIAL_AGE
 from assets.contract.entities import ENTITIES, PROVINCES, STUDENT_STATUSES
 
 SHA = "ab" * 32
+DTYPES: dict[str, str] = {"text": "string", "integer": "Int64", "double": "Float64", "boolean": "boolean",
+                          "date": "datetime64[ns]"}
+"""Contract column type → the dtype adapters produce (assets/sources/common.py)."""
 
 
 def _hex_keys(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -75,3 +78,19 @@ def spoil_students(frame: pd.DataFrame, fraction: float, seed: int = 1) -> tuple
     spoiled.loc[thirds[1], "school_id"] = "99" + spoiled.loc[thirds[1], "school_id"].str[2:]
     spoiled.loc[thirds[2], "birth_date"] = spoiled.loc[thirds[2], "birth_date"] - pd.Timedelta(days=3653)
     return spoiled, positions
+
+
+def contract_frame(entity: str, records: list[dict[str, object]], province: str = "yala",
+                   academic_year: int = 2566, source_file: str = "delivery.csv") -> pd.DataFrame:
+    """Typed contract rows of `entity` from hand-written records (contract column → value; lineage columns
+    default to the given province and year, rows numbered from 2), as an adapter would return them."""
+    n = len(records)
+    lineage = _lineage(n, province, academic_year, source_file)
+    columns: dict[str, object] = {}
+    for column in ENTITIES[entity].all_columns:
+        if column.name in lineage and all(column.name not in r for r in records):
+            columns[column.name] = lineage[column.name]
+            continue
+        values = [r.get(column.name) for r in records]
+        columns[column.name] = pd.Series(values, dtype=DTYPES[column.type])
+    return pd.DataFrame(columns)[ENTITIES[entity].column_names]

@@ -1,7 +1,13 @@
 """Validating one delivered file's contract rows with Great Expectations before they are written.
 
-    outcome = validate_delivery("students", "yala", adapter_result.rows)
+    reference = reference_from_warehouse(warehouse, "yala", 2566)   # once per province and year
+    outcome = validate_delivery("students", "yala", adapter_result.rows, reference=reference)
     if outcome.passed: write(outcome.valid_rows); write_quarantine(outcome.quarantined)
+
+Reference rules (school in the registry, DOPA district and subdistrict codes) take their value sets from the
+reference (assets.checks.reference); a rule whose set is unknown (no registry yet) is listed in
+`outcome.skipped` and in the report instead of failing every row. Without `reference`, geography comes from
+geothai and the registry rules are skipped.
 
 How it runs (each step timed on 1M synthetic students, see expectations/README.md):
 1. The blocking (structural) expectations run on the rows as delivered: row count, column list, dtypes. A
@@ -18,43 +24,25 @@ A row expectation GX cannot evaluate (it raised) counts as blocking: which rows 
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import great_expectations as gx
 import numpy as np
 import pandas as pd
-from great_expectations.core.batch_definition import BatchDefinition
-from great_expectations.data_context.types.base import ProgressBarsConfig
-from great_expectations.execution_engine import pandas_execution_engine
 from great_expectations.expectations.expectation import Expectation
 
 from assets.checks.derived import with_derived_columns
+from assets.checks.gx_runner import COUNTS_ONLY, WITH_INDICES, failing_indices, run_expectations, summarise
+from assets.checks.reference import Reference, geography_reference
 from assets.checks.report import render_report
-from assets.checks.suites import (
-    BLOCKING,
-    ROW,
-    WARNING,
-    columns_of,
-    describe_condition,
-    label_of,
-    load_suite,
-    severity_of,
-)
+from assets.checks.suites import BLOCKING, ROW, WARNING, label_of, load_suite, parameters_of, severity_of
 
-__all__ = ["QUARANTINE_COLUMNS", "ValidationOutcome", "load_suite", "validate_delivery"]
+__all__ = ["QUARANTINE_COLUMNS", "Reference", "ValidationOutcome", "load_suite", "validate_delivery"]
 
 QUARANTINE_COLUMNS = ("source_row", "reason", "record")
 """Same shape as the adapters' rejects (assets.sources.base.AdapterResult.rejects), so both can be stored
 together."""
-EXAMPLES_PER_EXPECTATION = 5
-_POSITION = "_position_in_run"
-
-_FIRST_PASS = {"result_format": "BASIC", "partial_unexpected_count": EXAMPLES_PER_EXPECTATION,
-               "return_unexpected_index_query": False}
-_INDEX_PASS = {"result_format": "COMPLETE", "return_unexpected_index_query": False}
 
 
 @dataclass
@@ -74,6 +62,10 @@ class ValidationOutcome:
     rows_read: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     """Wall time per step (structural, rows, indices, quarantine, report), for the benchmarks."""
+    skipped: list[str] = field(default_factory=list)
+    """Expectations not evaluated, with why (a reference set that is not known, e.g. no school registry)."""
+    notes: list[str] = field(default_factory=list)
+    """Facts about the reference used (e.g. an earlier year's registry)."""
 
     @property
     def passed(self) -> bool:
@@ -84,40 +76,10 @@ class ValidationOutcome:
     def warnings(self) -> list[str]:
         return [r["label"] for r in self.expectation_results if r["severity"] == WARNING and not r["success"]]
 
-
-# GX's in-memory context: one per process, guarded because Dagster may validate in several threads.
-_GX_LOCK = threading.Lock()
-_batch_definition: BatchDefinition | None = None
-
-
-def _dataframe_batch_definition() -> BatchDefinition:
-    global _batch_definition
-    if _batch_definition is None:
-        # GX fingerprints every DataFrame batch it loads (an MD5 over pandas' hash of every cell, twice per
-        # validate call) only to label results; on 1M students that was 40 % of the validation time. GX skips
-        # it above this size threshold, so setting the threshold to 0 skips it always.
-        pandas_execution_engine.HASH_THRESHOLD = 0
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm noise in run logs
-        asset = context.data_sources.add_pandas("deliveries").add_dataframe_asset("delivery")
-        _batch_definition = asset.add_batch_definition_whole_dataframe("whole_file")
-    return _batch_definition
-
-
-def _run(frame: pd.DataFrame, expectations: list[Expectation], result_format: dict[str, Any]) -> list[Any]:
-    """GX results, one per expectation, in order."""
-    if not expectations:
-        return []
-    # GX does not return results in suite order, so each copy is tagged with its position.
-    tagged = [e.copy(update={"id": None, "meta": {**(e.meta or {}), _POSITION: i}}) for i, e in enumerate(expectations)]
-    suite = gx.ExpectationSuite(name="run", expectations=tagged)
-    with _GX_LOCK:
-        batch = _dataframe_batch_definition().get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(suite, result_format=result_format)
-    ordered: list[Any] = [None] * len(expectations)
-    for r in result.results:
-        ordered[r.expectation_config.meta[_POSITION]] = r
-    return ordered
+    @property
+    def rows_accounted_for(self) -> bool:
+        """Nothing lost: every row read is either valid or quarantined, exactly once."""
+        return self.rows_read == len(self.valid_rows) + len(self.quarantined)
 
 
 def _numpy_numbers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -131,33 +93,6 @@ def _numpy_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     if not nullable:
         return frame
     return frame.assign(**{c: frame[c].to_numpy(dtype="float64", na_value=np.nan) for c in nullable})
-
-
-def _error_of(result: Any) -> str | None:
-    info = result.exception_info or {}
-    if info.get("raised_exception"):
-        return str(info.get("exception_message"))
-    for value in info.values():  # keyed by metric id when a metric failed
-        if isinstance(value, dict) and value.get("raised_exception"):
-            return str(value.get("exception_message"))
-    return None
-
-
-def _summary(expectation: Expectation, result: Any) -> dict[str, Any]:
-    details = result.result or {}
-    return {
-        "type": expectation.expectation_type,
-        "columns": columns_of(expectation),
-        "condition": describe_condition(getattr(expectation, "row_condition", None)),
-        "label": label_of(expectation),
-        "severity": severity_of(expectation),
-        "rule": (expectation.meta or {}).get("rule", ""),
-        "success": bool(result.success),
-        "unexpected_count": details.get("unexpected_count"),
-        "examples": [str(v) for v in (details.get("partial_unexpected_list") or [])[:EXAMPLES_PER_EXPECTATION]],
-        "observed": details.get("observed_value"),
-        "error": _error_of(result),
-    }
 
 
 def _structural_message(summary: dict[str, Any], expectation: Expectation, frame: pd.DataFrame) -> str:
@@ -212,71 +147,138 @@ def _add_reason(reasons: np.ndarray, positions: np.ndarray, label: str) -> None:
 
 
 def _failing_positions(result: Any) -> np.ndarray:
-    indices = (result.result or {}).get("unexpected_index_list") or []
-    return np.unique(np.asarray(indices, dtype=np.int64))
+    return np.unique(np.asarray(failing_indices(result), dtype=np.int64))
 
 
-def validate_delivery(entity: str, province: str, rows: pd.DataFrame) -> ValidationOutcome:
-    """Validates one delivered file's typed contract rows (as an adapter returned them) with the entity's
-    suite merged with the province's additions."""
-    clock = time.perf_counter()
-    seconds: dict[str, float] = {}
+def _evaluable(expectations: list[Expectation], reference: Reference) -> tuple[list[Expectation], list[str]]:
+    """The expectations whose reference sets are known, and a note for each one skipped."""
+    known = reference.parameters()
+    kept: list[Expectation] = []
+    skipped: list[str] = []
+    for expectation in expectations:
+        missing = [p for p in parameters_of(expectation) if p not in known]
+        if missing:
+            skipped.append(f"{label_of(expectation)}: not evaluated ({reference.missing_reason(missing[0])})")
+        else:
+            kept.append(expectation)
+    return kept, skipped
 
-    def lap(step: str) -> None:
-        nonlocal clock
+
+class _Timer:
+    """Wall time per step, in seconds (ValidationOutcome.seconds)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
         now = time.perf_counter()
-        seconds[step] = round(now - clock, 3)
-        clock = now
+        self.seconds[step] = round(now - self._last, 3)
+        self._last = now
 
-    suite = load_suite(entity, province)
-    frame = rows.reset_index(drop=True)
-    by_severity: dict[str, list[Expectation]] = {BLOCKING: [], ROW: [], WARNING: []}
-    for expectation in suite.expectations:
-        by_severity[severity_of(expectation)].append(expectation)
 
-    summaries: list[dict[str, Any]] = []
+def _reference_for(province: str, reference: Reference | None) -> Reference:
+    if reference is None:
+        return geography_reference(province, notes=(
+            "no school registry given: school-in-registry rules not evaluated",))
+    if reference.province != province:
+        raise ValueError(f"reference built for {reference.province!r} used to validate a {province!r} "
+                         "delivery")
+    return reference
+
+
+def _by_severity(expectations: list[Expectation]) -> dict[str, list[Expectation]]:
+    groups: dict[str, list[Expectation]] = {BLOCKING: [], ROW: [], WARNING: []}
+    for expectation in expectations:
+        groups[severity_of(expectation)].append(expectation)
+    return groups
+
+
+Summaries = list[dict[str, Any]]
+
+
+def _structural(frame: pd.DataFrame, expectations: list[Expectation]) -> tuple[Summaries, list[str]]:
+    """(summaries, blocking failure messages) of the structural expectations."""
+    summaries: Summaries = []
     blocking: list[str] = []
-    structural = by_severity[BLOCKING]
-    for expectation, result in zip(structural, _run(frame, structural, _FIRST_PASS), strict=True):
-        summary = _summary(expectation, result)
+    results = run_expectations(frame, expectations, COUNTS_ONLY)
+    for expectation, result in zip(expectations, results, strict=True):
+        summary = summarise(expectation, result)
         summaries.append(summary)
         if not summary["success"]:
             blocking.append(_structural_message(summary, expectation, frame))
-    lap("structural")
+    return summaries, blocking
 
+
+def _row_checks(checked: pd.DataFrame, frame: pd.DataFrame, expectations: list[Expectation],
+                parameters: dict[str, list[str]]) -> tuple[Summaries, list[str], list[Expectation]]:
+    """(summaries, blocking messages, failed row expectations) of the row and warning expectations.
+
+    A row expectation GX could not evaluate is blocking: which rows fail is then unknown.
+    """
+    summaries: list[dict[str, Any]] = []
+    blocking: list[str] = []
+    failed: list[Expectation] = []
+    results = run_expectations(checked, expectations, COUNTS_ONLY, parameters)
+    for expectation, result in zip(expectations, results, strict=True):
+        summary = summarise(expectation, result)
+        summaries.append(summary)
+        if summary["error"]:
+            blocking.append(_structural_message(summary, expectation, frame))
+        elif not summary["success"] and summary["severity"] == ROW:
+            failed.append(expectation)
+    return summaries, blocking, failed
+
+
+def _mark_failing_rows(reasons: np.ndarray, checked: pd.DataFrame, failed: list[Expectation],
+                       parameters: dict[str, list[str]]) -> None:
+    """Runs the failed row expectations again asking for failing row indices; labels those rows."""
+    for expectation, result in zip(failed, run_expectations(checked, failed, WITH_INDICES, parameters),
+                                   strict=True):
+        _add_reason(reasons, _failing_positions(result), label_of(expectation))
+
+
+def validate_delivery(entity: str, province: str, rows: pd.DataFrame,
+                      reference: Reference | None = None) -> ValidationOutcome:
+    """Validates one delivered file's typed contract rows (as an adapter returned them) with the entity's
+    suite merged with the province's additions.
+
+    `reference` (assets.checks.reference.reference_from_warehouse) supplies the school registry and DOPA
+    codes the reference rules compare with; without it the DOPA codes come from geothai and the
+    school-in-registry rules are listed as not evaluated.
+    """
+    timer = _Timer()
+    reference = _reference_for(province, reference)
+    parameters = reference.parameters()
+    suite = load_suite(entity, province)
+    frame = rows.reset_index(drop=True)
+    groups = _by_severity(suite.expectations)
+    row_level, skipped = _evaluable(groups[ROW] + groups[WARNING], reference)
+
+    summaries, blocking = _structural(frame, groups[BLOCKING])
+    timer.lap("structural")
     reasons = np.full(len(frame), None, dtype=object)
+    if not blocking:
+        checked = _numpy_numbers(with_derived_columns(entity, frame))
+        row_summaries, blocking, failed = _row_checks(checked, frame, row_level, parameters)
+        summaries += row_summaries
+        timer.lap("rows")
+        if not blocking:
+            _mark_failing_rows(reasons, checked, failed, parameters)
+        timer.lap("indices")
     if blocking:
         reasons[:] = "file rejected: " + "; ".join(blocking)
-    else:
-        checked = _numpy_numbers(with_derived_columns(entity, frame))
-        row_level = by_severity[ROW] + by_severity[WARNING]
-        failed: list[tuple[Expectation, dict[str, Any]]] = []
-        for expectation, result in zip(row_level, _run(checked, row_level, _FIRST_PASS), strict=True):
-            summary = _summary(expectation, result)
-            summaries.append(summary)
-            if summary["error"]:
-                blocking.append(_structural_message(summary, expectation, frame))
-            elif not summary["success"] and summary["severity"] == ROW:
-                failed.append((expectation, summary))
-        lap("rows")
-        if blocking:
-            reasons[:] = "file rejected: " + "; ".join(blocking)
-        else:
-            expectations = [e for e, _ in failed]
-            for (_, summary), result in zip(failed, _run(checked, expectations, _INDEX_PASS), strict=True):
-                _add_reason(reasons, _failing_positions(result), summary["label"])
-        lap("indices")
 
     bad = ~np.equal(reasons, None)
     bad_positions = np.flatnonzero(bad)
     quarantined = _quarantine(frame, bad_positions, reasons[bad_positions])
     valid_rows = frame.iloc[np.flatnonzero(~bad)].reset_index(drop=True)
-    lap("quarantine")
+    timer.lap("quarantine")
     outcome = ValidationOutcome(
         entity=entity, province=province, blocking_failures=blocking, valid_rows=valid_rows,
         quarantined=quarantined, expectation_results=summaries, report_html="", rows_read=len(frame),
-        seconds=seconds,
+        seconds=timer.seconds, skipped=skipped, notes=list(reference.notes),
     )
     outcome.report_html = render_report(outcome, suite_name=suite.name)
-    lap("report")
+    timer.lap("report")
     return outcome

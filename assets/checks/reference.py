@@ -1,0 +1,138 @@
+"""Reference sets a delivery is checked against at validation time: the school registry and DOPA geography.
+
+The suites name these sets as GX suite parameters (`{"$PARAMETER": "registry_school_ids"}`); a `Reference`
+supplies their values:
+
+    reference = reference_from_warehouse(warehouse, "yala", 2566)   # before validating Yala's 2566 files
+    validate_delivery("students", "yala", rows, reference=reference)
+
+- `registry_school_ids`: school IDs in `raw.schools` for the delivering province and academic year (the
+  schools asset is materialised before the province's other assets); national files get the four
+  provinces' registries. When the year has no registry, the nearest earlier year's is used (else the nearest
+  later one), and `notes` says so. When there is no registry at all (first run, empty warehouse), the set is
+  missing and the school-in-registry rules are not evaluated: the validation report lists them as skipped.
+  For a national file, one province without any registry skips the rule for the whole file rather than
+  quarantining every row of that province.
+- `dopa_district_codes`, `dopa_subdistrict_codes`: the official codes of the delivering province (national:
+  the four sandbox provinces) from the `geothai` package. Always available.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import geothai
+import pandas as pd
+
+from assets.contract.entities import NATIONAL, PROVINCES
+from pipelines.resources.warehouse import Warehouse
+
+SCHOOL_IDS = "registry_school_ids"
+DISTRICT_CODES = "dopa_district_codes"
+SUBDISTRICT_CODES = "dopa_subdistrict_codes"
+REGISTRY_TABLE = "raw.schools"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a delivery of `province` (a landing folder) is checked against."""
+
+    province: str
+    district_codes: frozenset[str]
+    subdistrict_codes: frozenset[str]
+    school_ids: frozenset[str] | None = None
+    """None: no registry known, the school-in-registry rules are skipped (not failed)."""
+    registry_years: dict[str, int] = field(default_factory=dict)
+    """Province → academic year of the registry used."""
+    notes: tuple[str, ...] = ()
+
+    def parameters(self) -> dict[str, list[str]]:
+        """GX suite parameters: name → value set (only the sets that are known)."""
+        values = {DISTRICT_CODES: sorted(self.district_codes),
+                  SUBDISTRICT_CODES: sorted(self.subdistrict_codes)}
+        if self.school_ids is not None:
+            values[SCHOOL_IDS] = sorted(self.school_ids)
+        return values
+
+    def missing_reason(self, parameter: str) -> str:
+        """Why a parameter is not available (for the report's 'not evaluated' list)."""
+        if parameter == SCHOOL_IDS:
+            return next((n for n in self.notes if "registry" in n), f"no school registry for {self.province}")
+        return f"no reference set {parameter!r}"
+
+
+def provinces_of(folder: str) -> list[str]:
+    """Province slugs whose data a landing folder delivers: itself, or the four for national files."""
+    if folder == NATIONAL:
+        return list(PROVINCES)
+    if folder not in PROVINCES:
+        raise ValueError(f"unknown landing folder {folder!r}; known: {', '.join([*PROVINCES, NATIONAL])}")
+    return [folder]
+
+
+@cache
+def _dopa_codes(province_code: str) -> tuple[frozenset[str], frozenset[str]]:
+    districts = frozenset(d.code for d in geothai.districts(province_code))
+    subdistricts = frozenset(s.code for d in districts for s in geothai.subdistricts(d))
+    return districts, subdistricts
+
+
+def geography_reference(folder: str, notes: tuple[str, ...] = ()) -> Reference:
+    """DOPA district and subdistrict codes of the folder's province(s), no school registry."""
+    districts: set[str] = set()
+    subdistricts: set[str] = set()
+    for slug in provinces_of(folder):
+        own_districts, own_subdistricts = _dopa_codes(PROVINCES[slug])
+        districts |= own_districts
+        subdistricts |= own_subdistricts
+    return Reference(folder, frozenset(districts), frozenset(subdistricts), notes=notes)
+
+
+def _registry_rows(warehouse: Warehouse, provinces: list[str]) -> pd.DataFrame:
+    if not warehouse.table_exists(REGISTRY_TABLE):
+        return pd.DataFrame({"province": [], "academic_year": [], "school_id": []})
+    markers = ", ".join("?" for _ in provinces)
+    rows = warehouse.read_frame(
+        f"select distinct province, academic_year, school_id from {REGISTRY_TABLE} "
+        f"where province in ({markers}) and school_id is not null", tuple(provinces))
+    return rows.astype({"province": "str", "academic_year": "int64", "school_id": "str"})
+
+
+def registry_year(available: list[int], wanted: int) -> int | None:
+    """The registry year to use: the wanted one, else the nearest earlier, else the nearest later."""
+    if wanted in available:
+        return wanted
+    earlier = [y for y in available if y < wanted]
+    if earlier:
+        return max(earlier)
+    return min(available) if available else None
+
+
+def reference_from_warehouse(warehouse: Warehouse, folder: str, academic_year: int) -> Reference:
+    """The reference for validating `folder`'s deliveries of `academic_year`, read from the warehouse.
+
+    Works on an empty warehouse (no file, no raw schema): the registry is then missing, noted, and the
+    school-in-registry rules are skipped; geography always comes from geothai.
+    """
+    provinces = provinces_of(folder)
+    rows = _registry_rows(warehouse, provinces)
+    ids: set[str] = set()
+    years: dict[str, int] = {}
+    notes: list[str] = []
+    for slug in provinces:
+        own = rows[rows["province"] == slug]
+        year = registry_year(sorted(set(own["academic_year"].tolist())), academic_year)
+        if year is None:
+            notes.append(f"no school registry for {slug} in {REGISTRY_TABLE} (no year): "
+                         "school-in-registry rules not evaluated")
+            continue
+        if year != academic_year:
+            notes.append(f"no school registry for {slug} {academic_year}: using the {year} registry")
+        years[slug] = year
+        ids |= set(own.loc[own["academic_year"] == year, "school_id"])
+    complete = len(years) == len(provinces)
+    geography = geography_reference(folder)
+    return Reference(folder, geography.district_codes, geography.subdistrict_codes,
+                     school_ids=frozenset(ids) if complete else None, registry_years=years,
+                     notes=tuple(notes))
