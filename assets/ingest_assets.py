@@ -33,11 +33,12 @@ from dagster import (
     asset,
 )
 
-from assets.pools import WAREHOUSE_POOL
+from assets.checks.reference import Reference, reference_from_warehouse
 from assets.checks.validation import validate_delivery
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
 from assets.contract.landing import SOURCE_FILES, SourceFile
 from assets.parsing.pseudonym import Pseudonymiser, load_pseudonym_key
+from assets.pools import WAREHOUSE_POOL
 from assets.progress import report
 from assets.sources import discover_deliveries, read_delivery
 from assets.sources.base import AdapterResult, DeliveryError
@@ -119,7 +120,7 @@ def _quarantine_frame(result_rejects: pd.DataFrame, validation_rejects: pd.DataF
 
 
 def ingest_file(source: SourceFile, path: Path, agency: str | None, *, province: str, year: int,
-                paths: ProjectPaths, pseudonymiser: Pseudonymiser) -> FileOutcome:
+                paths: ProjectPaths, pseudonymiser: Pseudonymiser, reference: Reference | None = None) -> FileOutcome:
     sha, _ = archive_delivery(path, paths.archive_path)
     outcome = FileOutcome(source, path, agency, sha)
     try:
@@ -128,7 +129,7 @@ def ingest_file(source: SourceFile, path: Path, agency: str | None, *, province:
     except DeliveryError as err:
         outcome.blocking = [str(err)]
         return outcome
-    validation = validate_delivery(source.entity, province, result.rows)
+    validation = validate_delivery(source.entity, province, result.rows, reference=reference)
     outcome.rows_read = result.rows_read
     outcome.notes = result.notes
     report_dir = paths.reports_path / province / str(year)
@@ -156,12 +157,20 @@ def _delivery_rows(outcomes: list[FileOutcome], province: str, year: int, entity
     } for o in outcomes])
 
 
+def _registry_deps(province: str, entity_name: str) -> list[AssetKey]:
+    """The school registries a delivery is validated against (school-in-registry rules): the province's own
+    schools asset, or for national files the registries of all four provinces."""
+    if entity_name == "schools":
+        return []
+    folders = list(PROVINCES) if province == NATIONAL else [province]
+    return [ingest_key(f, "schools") for f in folders if (f, "schools") in _province_entities()]
+
+
 def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
     entity = ENTITIES[entity_name]
     key = ingest_key(province, entity_name)
     where = "national sources" if province == NATIONAL else PROVINCE_NAMES[province][1]
-    deps = [ingest_key(province, "schools")] if (
-        entity_name != "schools" and (province, "schools") in _province_entities()) else []
+    deps = _registry_deps(province, entity_name)
 
     @asset(
         key=key,
@@ -204,8 +213,9 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
             if not found:
                 context.log.warning(f"{province}/{year}: no {entity_name} delivery; partition left as it was")
                 continue
+            reference = reference_from_warehouse(wh, province, year)
             outcomes = [ingest_file(s, p, a, province=province, year=year, paths=paths,
-                                    pseudonymiser=pseudonymiser) for s, p, a in found]
+                                    pseudonymiser=pseudonymiser, reference=reference) for s, p, a in found]
             failed = [msg for o in outcomes for msg in (o.blocking or [])]
             if failed:
                 blocking.extend(f"{province}/{year}/{m}" for m in failed)

@@ -3,6 +3,7 @@
 from dagster import Definitions, in_process_executor
 from dagster_dbt import DbtCliResource
 
+from assets.checks.cross_delivery import CROSS_DELIVERY_CHECKS
 from assets.dbt_assets import edusandbox_dbt_models
 from assets.delivery_freshness import FRESHNESS_CHECKS
 from assets.ingest_assets import INGEST_ASSETS
@@ -20,7 +21,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     return Definitions(
         assets=[*INGEST_ASSETS, edusandbox_dbt_models, publish_monitors],
-        asset_checks=[*FRESHNESS_CHECKS],
+        asset_checks=[*FRESHNESS_CHECKS, *CROSS_DELIVERY_CHECKS],
         jobs=JOBS,
         schedules=SCHEDULES,
         sensors=SENSORS,

@@ -167,6 +167,8 @@ class Warehouse:
         rows and delivery records, and insert the new ones."""
         table = TableSpec.of(entity)
         _require_columns(rows, table)
+        for side, frame in ((table, rows), (QUARANTINE, quarantine), (DELIVERIES, deliveries)):
+            _require_partition(frame, side, province, academic_year)
         _require_columns(quarantine, QUARANTINE)
         _require_columns(deliveries, DELIVERIES)
         with self._transaction() as cursor:
@@ -190,6 +192,17 @@ def _require_columns(frame: pd.DataFrame, table: TableSpec) -> None:
     missing = [c for c in table.column_names if c not in frame.columns]
     if missing:
         raise WarehouseError(f"rows for {table.name} lack columns {missing}")
+
+
+def _require_partition(frame: pd.DataFrame, table: TableSpec, province: str, academic_year: int) -> None:
+    """Every row must belong to the partition being replaced, or a re-run could not find and replace it."""
+    if frame.empty:
+        return
+    stray = (frame["province"].astype(str) != province) | (frame["academic_year"].astype("int64") != academic_year)
+    if stray.any():
+        found = frame.loc[stray, ["province", "academic_year"]].drop_duplicates().head(3).to_dict("records")
+        raise WarehouseError(f"{int(stray.sum())} rows for {table.name} are not in partition "
+                             f"({province}, {academic_year}): {found}")
 
 
 class DuckDBWarehouse(Warehouse):
