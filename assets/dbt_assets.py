@@ -18,7 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from assets.ingest_assets import ingest_keys_by_entity
 from assets.pools import WAREHOUSE_POOL
 from assets.progress import report
-from pipelines.dbt_project import DBT_PROJECT, dbt_environment, ensure_manifest
+from pipelines.dbt_project import DBT_PROJECT, dbt_environment, ensure_manifest, prune_invocation_folders
 from pipelines.resources.warehouse import WarehouseResource
 
 DBT_OWNER = "team:analytics-engineering"
@@ -63,10 +63,13 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
     """`dbt build`: models and their tests; an error-severity test failure stops the run before publication."""
     counts = {"models": 0, "checks passed": 0, "checks failed": 0}
     with dbt_environment(warehouse.get_warehouse().dbt_env()):
-        for event in dbt.cli(["build"], context=context).stream():
+        # Unit tests prove the SQL on fixtures and run in the test suite (tests/test_dbt_*.py); a production build
+        # runs the models and the data tests only.
+        for event in dbt.cli(["build", "--exclude", "resource_type:unit_test"], context=context).stream():
             _report_progress(context, event, counts)
             yield event
     report(context, "dbt build: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    prune_invocation_folders()
 
 
 def _report_progress(context: AssetExecutionContext, event: object, counts: dict[str, int]) -> None:

@@ -11,11 +11,12 @@ import hashlib
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from dagster import (
     AssetCheckResult,
@@ -33,7 +34,7 @@ from dagster import (
     asset,
 )
 
-from assets.checks.reference import Reference, reference_from_warehouse
+from assets.checks.reference import Reference, combine, reference_from_warehouse
 from assets.checks.validation import validate_delivery
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
 from assets.contract.landing import SOURCE_FILES, SourceFile
@@ -86,13 +87,17 @@ class FileOutcome:
     source: SourceFile
     path: Path
     agency: str | None
+    year: int
     sha256: str
     rows_read: int = 0
+    adapted: AdapterResult | None = None
     rows: pd.DataFrame | None = None
     quarantine: pd.DataFrame | None = None
-    blocking: list[str] | None = None
-    report_path: Path | None = None
-    notes: list[str] | None = None
+    blocking: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}/{self.path.name}"
 
 
 def archive_delivery(path: Path, archive_dir: Path) -> tuple[str, Path]:
@@ -107,49 +112,69 @@ def archive_delivery(path: Path, archive_dir: Path) -> tuple[str, Path]:
     return sha, target
 
 
-def _quarantine_frame(result_rejects: pd.DataFrame, validation_rejects: pd.DataFrame, entity: str,
-                      province: str, year: int, agency: str | None, sha: str, file_name: str) -> pd.DataFrame:
-    frames = [f[["source_row", "reason", "record"]] for f in (result_rejects, validation_rejects) if len(f)]
+QUARANTINE_FIELDS = ["province", "academic_year", "entity", "agency", "source_sha256", "source_file",
+                     "source_row", "reason", "record"]
+
+
+def _quarantine_frame(rejects: list[pd.DataFrame], entity: str, province: str, outcome: FileOutcome) -> pd.DataFrame:
+    frames = [f[["source_row", "reason", "record"]] for f in rejects if len(f)]
     if not frames:
-        return pd.DataFrame(columns=["province", "academic_year", "entity", "agency", "source_sha256",
-                                     "source_file", "source_row", "reason", "record"])
-    q = pd.concat(frames, ignore_index=True)
-    return q.assign(province=province, academic_year=year, entity=entity, agency=agency, source_sha256=sha,
-                    source_file=file_name)[["province", "academic_year", "entity", "agency", "source_sha256",
-                                            "source_file", "source_row", "reason", "record"]]
+        return pd.DataFrame(columns=QUARANTINE_FIELDS)
+    return pd.concat(frames, ignore_index=True).assign(
+        province=province, academic_year=outcome.year, entity=entity, agency=outcome.agency,
+        source_sha256=outcome.sha256, source_file=outcome.path.name)[QUARANTINE_FIELDS]
 
 
-def ingest_file(source: SourceFile, path: Path, agency: str | None, *, province: str, year: int,
-                paths: ProjectPaths, pseudonymiser: Pseudonymiser, reference: Reference | None = None) -> FileOutcome:
+def read_file(source: SourceFile, path: Path, agency: str | None, *, province: str, year: int,
+              paths: ProjectPaths, pseudonymiser: Pseudonymiser) -> FileOutcome:
+    """Archive one delivered file as received and read it into the contract (no validation yet)."""
     sha, _ = archive_delivery(path, paths.archive_path)
-    outcome = FileOutcome(source, path, agency, sha)
+    outcome = FileOutcome(source, path, agency, year, sha)
     try:
-        result: AdapterResult = read_delivery(source, path, province=province, academic_year=year,
-                                              pseudonymiser=pseudonymiser, agency=agency)
+        outcome.adapted = read_delivery(source, path, province=province, academic_year=year,
+                                        pseudonymiser=pseudonymiser, agency=agency)
     except DeliveryError as err:
         outcome.blocking = [str(err)]
         return outcome
-    validation = validate_delivery(source.entity, province, result.rows, reference=reference)
-    outcome.rows_read = result.rows_read
-    outcome.notes = result.notes
-    report_dir = paths.reports_path / province / str(year)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    outcome.report_path = report_dir / f"{path.stem}.html"
-    outcome.report_path.write_text(validation.report_html, encoding="utf-8")
-    if not validation.passed:
-        outcome.blocking = [f"{path.name}: {failure}" for failure in validation.blocking_failures]
-        return outcome
-    outcome.rows = validation.valid_rows
-    outcome.quarantine = _quarantine_frame(result.rejects, validation.quarantined, source.entity, province, year,
-                                           agency, sha, path.name)
+    outcome.rows_read = outcome.adapted.rows_read
+    if outcome.rows_read == 0:  # a header and nothing else: not a delivery
+        outcome.blocking = [f"{path}: no data rows (an empty file is not a delivery)"]
     return outcome
 
 
-def _delivery_rows(outcomes: list[FileOutcome], province: str, year: int, entity: str,
-                   archive_dir: Path) -> pd.DataFrame:
+def validate_files(outcomes: list[FileOutcome], entity: str, province: str, reference: Reference,
+                   report_path: Path) -> list[str]:
+    """Validates the readable files together, in one GX run, and gives each file its valid rows and its
+    quarantine (adapter rejects + rows failing a row expectation). Returns the blocking failures of the batch
+    (a structural failure rejects every file in it). One run instead of one per file: GX's cost is mostly per
+    expectation and per call, not per row, and a run covers several academic years and agency files."""
+    readable = [o for o in outcomes if not o.blocking and o.adapted is not None]
+    if not readable:
+        return []
+    frames = [o.adapted.rows for o in readable]  # type: ignore[union-attr]
+    owner = np.repeat(np.arange(len(readable)), [len(f) for f in frames])
+    validation = validate_delivery(entity, province, pd.concat(frames, ignore_index=True), reference=reference)
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(validation.report_html, encoding="utf-8")
+    if not validation.passed:
+        for o in readable:
+            o.blocking = [f"{o.path}: {failure}" for failure in validation.blocking_failures]
+        return validation.blocking_failures
+    bad = np.zeros(len(owner), dtype=bool)
+    bad[validation.quarantined_positions] = True
+    valid_owner = owner[~bad]
+    quarantined_owner = owner[validation.quarantined_positions]
+    for index, o in enumerate(readable):
+        o.rows = validation.valid_rows[valid_owner == index].reset_index(drop=True)
+        failed = validation.quarantined[quarantined_owner == index]
+        o.quarantine = _quarantine_frame([o.adapted.rejects, failed], entity, province, o)  # type: ignore[union-attr]
+    return []
+
+
+def _delivery_rows(outcomes: list[FileOutcome], province: str, entity: str, archive_dir: Path) -> pd.DataFrame:
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
     return pd.DataFrame([{
-        "province": province, "academic_year": year, "entity": entity, "agency": o.agency,
+        "province": province, "academic_year": o.year, "entity": entity, "agency": o.agency,
         "source_file": o.path.name, "source_sha256": o.sha256,
         "archived_path": str(archive_dir / o.sha256[:2] / f"{o.sha256}{o.path.suffix}"),
         "rows_read": o.rows_read, "rows_loaded": len(o.rows), "rows_quarantined": len(o.quarantine),
@@ -203,36 +228,39 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
         wh = warehouse.get_warehouse()
         wh.ensure_raw_table(entity)
         years = [int(k) for k in context.partition_keys]
-        blocking: list[str] = []
-        totals = {"read": 0, "loaded": 0, "quarantined": 0}
-        reports: dict[str, str] = {}
-        files_meta: list[dict[str, object]] = []
+        outcomes: list[FileOutcome] = []
         for year in years:
             found = [(s, p, a) for s, p, a in discover_deliveries(paths.landing_path, province, year)
                      if s.entity == entity_name]
             if not found:
                 context.log.warning(f"{province}/{year}: no {entity_name} delivery; partition left as it was")
+            outcomes += [read_file(s, p, a, province=province, year=year, paths=paths, pseudonymiser=pseudonymiser)
+                         for s, p, a in found]
+        delivered = sorted({o.year for o in outcomes})
+        report_path = paths.reports_path / province / f"{entity_name}_{'-'.join(map(str, delivered))}.html"
+        if delivered:
+            reference = combine([reference_from_warehouse(wh, province, y) for y in delivered])
+            validate_files(outcomes, entity_name, province, reference, report_path)
+        blocking = [f"{province}/{o.year}: {message}" for o in outcomes for message in o.blocking]
+        totals = {"read": 0, "loaded": 0, "quarantined": 0}
+        files_meta: list[dict[str, object]] = []
+        for year in delivered:
+            of_year = [o for o in outcomes if o.year == year]
+            if any(o.blocking for o in of_year):  # never a partial load: the year keeps its last good data
                 continue
-            reference = reference_from_warehouse(wh, province, year)
-            outcomes = [ingest_file(s, p, a, province=province, year=year, paths=paths,
-                                    pseudonymiser=pseudonymiser, reference=reference) for s, p, a in found]
-            failed = [msg for o in outcomes for msg in (o.blocking or [])]
-            if failed:
-                blocking.extend(f"{province}/{year}/{m}" for m in failed)
-                continue
-            rows = pd.concat([o.rows for o in outcomes], ignore_index=True)
-            quarantine = pd.concat([o.quarantine for o in outcomes], ignore_index=True)
+            rows = pd.concat([o.rows for o in of_year], ignore_index=True)
+            quarantine = pd.concat([o.quarantine for o in of_year], ignore_index=True)
             wh.replace_partition(entity, province, year, rows, quarantine,
-                                 _delivery_rows(outcomes, province, year, entity_name, paths.archive_path))
-            for o in outcomes:
+                                 _delivery_rows(of_year, province, entity_name, paths.archive_path))
+            for o in of_year:
                 totals["read"] += o.rows_read
                 totals["loaded"] += len(o.rows)
                 totals["quarantined"] += len(o.quarantine)
-                reports[f"{year}/{o.path.name}"] = str(o.report_path)
                 files_meta.append({"year": year, "file": o.path.name, "sha256": o.sha256, "read": o.rows_read,
                                    "loaded": len(o.rows), "quarantined": len(o.quarantine)})
             report(context, f"ingest {province}/{entity_name} {year}: {len(rows):,} rows loaded, "
-                             f"{len(quarantine):,} quarantined from {len(outcomes)} file(s)")
+                             f"{len(quarantine):,} quarantined from {len(of_year)} file(s)")
+        reports = {"validation_report": str(report_path)} if report_path.exists() else {}
         lost = totals["read"] - totals["loaded"] - totals["quarantined"]
         share = totals["quarantined"] / totals["read"] if totals["read"] else 0.0
         preview = wh.read_frame(
@@ -253,7 +281,7 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                     check_name=SUITE_CHECK, passed=not blocking, severity=AssetCheckSeverity.ERROR,
                     description="; ".join(blocking)[:2000] if blocking else "all structural expectations met",
                     metadata={"blocking_failures": MetadataValue.json(blocking),
-                              "reports": MetadataValue.json(reports),
+                              **{k: MetadataValue.path(v) for k, v in reports.items()},
                               "rows_quarantined": totals["quarantined"]}),
                 AssetCheckResult(
                     check_name=NOTHING_LOST_CHECK, passed=lost == 0, severity=AssetCheckSeverity.ERROR,

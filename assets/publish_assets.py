@@ -6,8 +6,8 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from assets.pools import WAREHOUSE_POOL
 from assets.contract.entities import PROVINCE_NAMES, PROVINCES
+from assets.pools import WAREHOUSE_POOL
 from assets.publish import build_site, publish_atomically, read_marts
 from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import WarehouseResource
@@ -52,11 +52,11 @@ def publish_monitors(context: AssetExecutionContext, warehouse: WarehouseResourc
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
 
     def build(out_dir: Path):
-        return build_site(marts, out_dir, run_id=context.run_id, built_at=built_at,
+        return build_site(marts, out_dir, run_id=context.run.run_id, built_at=built_at,
                           boundaries=paths.boundaries_path, lineage=lineage)
 
     publish_atomically(build, paths.publish_path)
     for province in (*PROVINCES, "index"):
         page = paths.publish_path / ("index.html" if province == "index" else f"{province}/index.html")
         yield MaterializeResult(asset_key=monitor_key(province), metadata={
-            "page": MetadataValue.path(str(page)), "built_at": built_at, "run_id": context.run_id})
+            "page": MetadataValue.path(str(page)), "built_at": built_at, "run_id": context.run.run_id})

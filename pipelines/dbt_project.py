@@ -21,11 +21,29 @@ DBT_EXECUTABLE = str(_VENV_DBT) if _VENV_DBT.exists() else (shutil.which("dbt") 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+SOURCE_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
+SOURCE_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml")
+KEEP_INVOCATIONS = 5
+"""dagster-dbt gives every `dbt build` its own folder under target/; the newest few are kept for debugging."""
+
+
 def _newest_source_mtime(project_dir: Path) -> float:
-    patterns = ("*.sql", "*.yml", "*.yaml", "*.csv")
-    files = [p for pat in patterns for p in project_dir.rglob(pat)
-             if "target" not in p.parts and "logs" not in p.parts]
+    """Newest modification among the project's own files (never target/: it grows with every run)."""
+    files = [project_dir / name for name in SOURCE_FILES if (project_dir / name).exists()]
+    for folder in SOURCE_FOLDERS:
+        if (project_dir / folder).is_dir():
+            files.extend(p for p in (project_dir / folder).rglob("*") if p.is_file())
     return max((p.stat().st_mtime for p in files), default=0.0)
+
+
+def prune_invocation_folders(keep: int = KEEP_INVOCATIONS) -> None:
+    """Removes all but the newest `keep` per-invocation folders dagster-dbt left under target/."""
+    target = Path(DBT_PROJECT.target_path)
+    if not target.is_dir():
+        return
+    runs = sorted((p for p in target.iterdir() if p.is_dir() and "-" in p.name), key=lambda p: p.stat().st_mtime)
+    for old in runs[:-keep] if keep else runs:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def manifest_is_stale() -> bool:

@@ -14,7 +14,13 @@ import pandas as pd
 import pytest
 
 from assets.checks import make_suites, synthetic
-from assets.checks.derived import AGE_MINUS_OFFICIAL_AGE, IS_G_CODE, MALE_PLUS_FEMALE, official_age_range
+from assets.checks.derived import (
+    AGE_MINUS_OFFICIAL_AGE,
+    IS_G_CODE,
+    MALE_PLUS_FEMALE,
+    REGISTRY_KEY,
+    official_age_range,
+)
 from assets.checks.reference import (
     SCHOOL_IDS,
     Reference,
@@ -43,14 +49,14 @@ KEY = "0123456789abcdef0123456789abcdef"
 GRADE_RULE = "expect_column_values_to_be_in_set(grade)"
 SEX_RULE = "expect_column_values_to_be_in_set(sex)"
 YALA_SCHOOL_FORMAT = "expect_column_values_to_match_regex(school_id) where province == 'yala'"
-IN_REGISTRY = f"expect_column_values_to_be_in_set(school_id, ${SCHOOL_IDS})"
+IN_REGISTRY = f"expect_column_values_to_be_in_set({REGISTRY_KEY}, ${SCHOOL_IDS})"
 AGE_RULE = f"expect_column_values_to_be_between({AGE_MINUS_OFFICIAL_AGE})"
 
 
-def yala_reference(school_ids: list[str]) -> Reference:
+def yala_reference(school_ids: list[str], academic_year: int = 2566) -> Reference:
     geography = geography_reference("yala")
     return Reference("yala", geography.district_codes, geography.subdistrict_codes,
-                     school_ids=frozenset(school_ids))
+                     registries={academic_year: frozenset(school_ids)})
 
 
 def reasons_by_source_row(outcome) -> dict[int, str]:  # noqa: ANN001 - ValidationOutcome

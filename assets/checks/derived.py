@@ -14,10 +14,11 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from assets.contract.entities import GRADES
+from assets.contract.entities import ENTITIES, GRADES
 
 AGE_MINUS_OFFICIAL_AGE = "check__age_minus_official_age"
 MALE_PLUS_FEMALE = "check__male_plus_female"
+REGISTRY_KEY = "check__registry_key"
 IS_G_CODE = "check__is_g_code"
 SUBDISTRICT_DISTRICT = "check__subdistrict_district"
 
@@ -70,6 +71,12 @@ def subdistrict_district(rows: pd.DataFrame) -> pd.Series:
     return rows["subdistrict_code"].str[:4]
 
 
+def registry_key(rows: pd.DataFrame) -> pd.Series:
+    """"<academic year>|<school ID>": what the school-in-registry rule looks up, so rows of several academic
+    years are each checked against their own year's registry (assets.checks.reference)."""
+    return rows["academic_year"].astype("string") + "|" + rows["school_id"].astype("string")
+
+
 DerivedColumn = Callable[[pd.DataFrame], pd.Series]
 DERIVED_COLUMNS: dict[str, dict[str, DerivedColumn]] = {
     "students": {AGE_MINUS_OFFICIAL_AGE: age_minus_official_age, IS_G_CODE: is_g_code},
@@ -77,6 +84,10 @@ DERIVED_COLUMNS: dict[str, dict[str, DerivedColumn]] = {
     "schools": {SUBDISTRICT_DISTRICT: subdistrict_district},
 }
 """Entity → helper column → how it is computed from the contract columns."""
+for _entity in ENTITIES.values():
+    # The schools entity is the registry itself: not checked against itself.
+    if "school_id" in _entity.column_names and _entity.name != "schools":
+        DERIVED_COLUMNS.setdefault(_entity.name, {})[REGISTRY_KEY] = registry_key
 
 
 def with_derived_columns(entity: str, rows: pd.DataFrame) -> pd.DataFrame:
@@ -99,6 +110,6 @@ def official_age_range(grade: str) -> tuple[int, int]:
 
 __all__ = [
     "AGE_MINUS_OFFICIAL_AGE", "AGE_TOLERANCE", "DERIVED_COLUMNS", "IS_G_CODE", "MALE_PLUS_FEMALE",
-    "OFFICIAL_AGE", "SUBDISTRICT_DISTRICT",
+    "OFFICIAL_AGE", "REGISTRY_KEY", "SUBDISTRICT_DISTRICT",
     "age_on_school_year_start", "is_derived", "official_age_range", "with_derived_columns",
 ]

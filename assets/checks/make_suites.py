@@ -38,6 +38,7 @@ from assets.checks.derived import (
     AGE_TOLERANCE,
     DERIVED_COLUMNS,
     MALE_PLUS_FEMALE,
+    REGISTRY_KEY,
     SUBDISTRICT_DISTRICT,
 )
 from assets.checks.reference import DISTRICT_CODES, SCHOOL_IDS, SUBDISTRICT_CODES
@@ -237,8 +238,10 @@ def reference_expectations(entity: Entity) -> list[gxe.Expectation]:
         if column.name not in REFERENCE_RULES or (entity.name == "schools" and column.name == "school_id"):
             continue
         parameter, rule = REFERENCE_RULES[column.name]
+        # The registry differs by academic year: the school ID is looked up with its row's year.
+        checked = REGISTRY_KEY if column.name == "school_id" else column.name
         expectations.append(gxe.ExpectColumnValuesToBeInSet(
-            column=column.name, value_set={"$PARAMETER": parameter},
+            column=checked, value_set={"$PARAMETER": parameter},
             meta={**_meta(ROW, rule), "reference": parameter},
         ))
     return expectations

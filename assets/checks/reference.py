@@ -6,7 +6,8 @@ supplies their values:
     reference = reference_from_warehouse(warehouse, "yala", 2566)   # before validating Yala's 2566 files
     validate_delivery("students", "yala", rows, reference=reference)
 
-- `registry_school_ids`: school IDs in `raw.schools` for the delivering province and academic year (the
+- `registry_school_ids`: "<academic year>|<school ID>" keys of `raw.schools` for the delivering province and
+  academic year(s) (`combine` merges the references of several years; the
   schools asset is materialised before the province's other assets); national files get the four
   provinces' registries. When the year has no registry, the nearest earlier year's is used (else the nearest
   later one), and `notes` says so. When there is no registry at all (first run, empty warehouse), the set is
@@ -41,18 +42,29 @@ class Reference:
     province: str
     district_codes: frozenset[str]
     subdistrict_codes: frozenset[str]
-    school_ids: frozenset[str] | None = None
-    """None: no registry known, the school-in-registry rules are skipped (not failed)."""
+    registries: dict[int, frozenset[str]] | None = None
+    """Academic year → school IDs of the registry for that year's deliveries. None: no registry known, the
+    school-in-registry rules are skipped (not failed)."""
     registry_years: dict[str, int] = field(default_factory=dict)
-    """Province → academic year of the registry used."""
+    """Province → academic year of the registry used (for a single academic year)."""
     notes: tuple[str, ...] = ()
 
+    @property
+    def school_ids(self) -> frozenset[str] | None:
+        """Every school ID in the registries used (None when no registry is known)."""
+        if self.registries is None:
+            return None
+        return frozenset().union(*self.registries.values())
+
     def parameters(self) -> dict[str, list[str]]:
-        """GX suite parameters: name → value set (only the sets that are known)."""
+        """GX suite parameters: name → value set (only the sets that are known). The registry set holds
+        "<academic year>|<school ID>" keys, compared with the derived column of the same form, so deliveries
+        of several academic years are checked against each year's own registry in one validation."""
         values = {DISTRICT_CODES: sorted(self.district_codes),
                   SUBDISTRICT_CODES: sorted(self.subdistrict_codes)}
-        if self.school_ids is not None:
-            values[SCHOOL_IDS] = sorted(self.school_ids)
+        if self.registries is not None:
+            values[SCHOOL_IDS] = sorted(registry_key(year, school) for year, ids in self.registries.items()
+                                        for school in ids)
         return values
 
     def missing_reason(self, parameter: str) -> str:
@@ -60,6 +72,26 @@ class Reference:
         if parameter == SCHOOL_IDS:
             return next((n for n in self.notes if "registry" in n), f"no school registry for {self.province}")
         return f"no reference set {parameter!r}"
+
+
+def registry_key(academic_year: int, school_id: str) -> str:
+    return f"{academic_year}|{school_id}"
+
+
+def combine(references: list[Reference]) -> Reference:
+    """One reference for deliveries of several academic years of the same landing folder."""
+    first = references[0]
+    if any(r.province != first.province for r in references):
+        raise ValueError("references of different landing folders cannot be combined")
+    registries: dict[int, frozenset[str]] | None = {}
+    for reference in references:
+        if reference.registries is None or registries is None:
+            registries = None
+        else:
+            registries.update(reference.registries)
+    notes = tuple(dict.fromkeys(n for r in references for n in r.notes))
+    return Reference(first.province, first.district_codes, first.subdistrict_codes, registries=registries,
+                     registry_years=references[-1].registry_years, notes=notes)
 
 
 def provinces_of(folder: str) -> list[str]:
@@ -134,5 +166,5 @@ def reference_from_warehouse(warehouse: Warehouse, folder: str, academic_year: i
     complete = len(years) == len(provinces)
     geography = geography_reference(folder)
     return Reference(folder, geography.district_codes, geography.subdistrict_codes,
-                     school_ids=frozenset(ids) if complete else None, registry_years=years,
+                     registries={academic_year: frozenset(ids)} if complete else None, registry_years=years,
                      notes=tuple(notes))

@@ -66,6 +66,9 @@ class ValidationOutcome:
     """Expectations not evaluated, with why (a reference set that is not known, e.g. no school registry)."""
     notes: list[str] = field(default_factory=list)
     """Facts about the reference used (e.g. an earlier year's registry)."""
+    quarantined_positions: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+    """Positions (0-based, in the rows validated) of the quarantined rows, in the order of `quarantined`, so a
+    caller that validated several files at once can give each file its own rows back."""
 
     @property
     def passed(self) -> bool:
@@ -277,7 +280,7 @@ def validate_delivery(entity: str, province: str, rows: pd.DataFrame,
     outcome = ValidationOutcome(
         entity=entity, province=province, blocking_failures=blocking, valid_rows=valid_rows,
         quarantined=quarantined, expectation_results=summaries, report_html="", rows_read=len(frame),
-        seconds=timer.seconds, skipped=skipped, notes=list(reference.notes),
+        seconds=timer.seconds, skipped=skipped, notes=list(reference.notes), quarantined_positions=bad_positions,
     )
     outcome.report_html = render_report(outcome, suite_name=suite.name)
     timer.lap("report")
