@@ -12,15 +12,15 @@ import time
 from pathlib import Path
 
 from assets.contract.entities import PROVINCES
+from pipelines.demo_data.generate import DEFAULT_ERROR_RATE, DEFAULT_SCALE, DEFAULT_YEARS, DEMO_SEED
 
-DEFAULT_YEARS = "2564-2567"
 
 
 def _parse_years(text: str) -> tuple[int, ...]:
     start, _, end = text.partition("-")
     first, last = int(start), int(end or start)
     if first < 2400 or last < first:
-        raise argparse.ArgumentTypeError(f"years must be Buddhist Era, e.g. {DEFAULT_YEARS}; got {text!r}")
+        raise argparse.ArgumentTypeError(f"years must be Buddhist Era, e.g. 2564-2567; got {text!r}")
     return tuple(range(first, last + 1))
 
 
@@ -129,11 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo-data", help="write deterministic demo deliveries for the four provinces")
     demo.add_argument("--out", help="landing folder (default: EDUSANDBOX_LANDING or .edusandbox/landing)")
-    demo.add_argument("--seed", type=int, default=2566)
-    demo.add_argument("--scale", type=float, default=0.1, help="student population multiplier (1.0 ≈ real size)")
-    demo.add_argument("--years", type=_parse_years, default=_parse_years(DEFAULT_YEARS),
-                      help=f"academic years BE, e.g. {DEFAULT_YEARS}")
-    demo.add_argument("--error-rate", type=float, default=0.01, help="share of rows with injected real-world mess")
+    demo.add_argument("--seed", type=int, default=DEMO_SEED)
+    demo.add_argument("--scale", type=float, default=DEFAULT_SCALE,
+                      help=f"student population multiplier (1.0 ≈ real size; default {DEFAULT_SCALE})")
+    demo.add_argument("--years", type=_parse_years, default=DEFAULT_YEARS,
+                      help=f"academic years BE, e.g. {DEFAULT_YEARS[0]}-{DEFAULT_YEARS[-1]}")
+    demo.add_argument("--error-rate", type=float, default=DEFAULT_ERROR_RATE,
+                      help=f"share of rows with injected real-world mess (default {DEFAULT_ERROR_RATE})")
     demo.set_defaults(func=cmd_demo_data)
 
     run = sub.add_parser("run", help="materialise the whole asset graph in process")

@@ -14,7 +14,7 @@ from pipelines.demo_data.config import AFF_LAO, AFF_OBEC, AFF_ONIE, M3, M6, P1, 
 from pipelines.demo_data.schools import SchoolTable
 from pipelines.demo_data.students import Cohort, academic_year_start
 
-# --- Yala literacy screening (Thai reading and writing, P1–P6) ---------------------------------------------
+# --- Yala literacy screening (Thai reading and writing, P1–P6) -------------------------------------
 LITERACY_MEAN_BY_GRADE = np.array([52.0, 58.0, 63.0, 66.0, 69.0, 72.0])  # P1..P6
 LITERACY_PASS_MARK = 50.0
 
@@ -47,7 +47,7 @@ def literacy(rng: np.random.Generator, cohort: Cohort, thai_index: int, profile:
     return Scores(student, skill, score, date)
 
 
-# --- Satun competency assessment ----------------------------------------------------------------------------
+# --- Satun competency assessment -------------------------------------------------------------------
 COMPETENCIES = ("การจัดการตนเอง", "การคิดขั้นสูง", "การสื่อสาร", "การรวมพลังทำงานเป็นทีม",
                 "การเป็นพลเมืองที่เข้มแข็ง", "การอยู่ร่วมกับธรรมชาติและวิทยาการอย่างยั่งยืน")
 """The six core competencies of Thailand's draft competency-based curriculum, piloted in the sandboxes."""
@@ -63,11 +63,12 @@ def competency(rng: np.random.Generator, cohort: Cohort, sandbox: np.ndarray, on
     student = np.repeat(assessed, k)
     item = np.tile(np.arange(k), len(assessed))
     ability = 62.0 - 18.0 * (cohort.disadvantage[assessed] - 0.3) + 1.0 * years_since_start
-    score = np.repeat(ability, k) + np.tile(rng.normal(0, 6, k), len(assessed)) + rng.normal(0, 11, len(student))
+    item_effect = np.tile(rng.normal(0, 6, k), len(assessed))
+    score = np.repeat(ability, k) + item_effect + rng.normal(0, 11, len(student))
     return Scores(student, item, np.round(np.clip(score, 0, 100), 1))
 
 
-# --- National tests: NT (P3) and O-NET (P6, M3, M6) --------------------------------------------------------
+# --- National tests: NT (P3) and O-NET (P6, M3, M6) ------------------------------------------------
 NATIONAL_TESTS: dict[int, tuple[str, tuple[tuple[str, float], ...], float]] = {
     # grade → (test, ((subject, national mean), ...), participation)
     P3: ("NT", (("ภาษาไทย", 52.0), ("คณิตศาสตร์", 45.0)), 0.95),
@@ -106,7 +107,7 @@ def national_tests(rng: np.random.Generator, cohort: Cohort, thai_index: int, on
                         for f in ("student", "test", "subject", "score")))
 
 
-# --- EEF poverty screening -----------------------------------------------------------------------------------
+# --- EEF poverty screening -------------------------------------------------------------------------
 POOR, EXTREMELY_POOR, NOT_POOR = "poor", "extremely_poor", "not_poor"
 
 
@@ -128,7 +129,7 @@ def poverty_screening(rng: np.random.Generator, cohort: Cohort, schools: SchoolT
     return screened, status
 
 
-# --- Sukhothai social protection cases ------------------------------------------------------------------------
+# --- Sukhothai social protection cases -------------------------------------------------------------
 DISADVANTAGES = ("ความยากจน", "ความพิการ", "เด็กกำพร้า", "เด็กต่างด้าวหรือไร้สัญชาติ", "ปัญหาครอบครัว")
 SUPPORT = {
     "ความยากจน": ("ทุนการศึกษา", "อุปกรณ์การเรียนและเครื่องแบบ", "ค่าเดินทาง"),
@@ -162,13 +163,14 @@ def protection_cases(rng: np.random.Generator, cohort: Cohort, share: float = 0.
     student, kind = student[order], kind[order]
     names = np.array(DISADVANTAGES, dtype=object)[kind]
     support = np.array([SUPPORT[d][i % len(SUPPORT[d])] for i, d in
-                        zip(rng.integers(0, 6, len(names)).tolist(), names.tolist(), strict=True)], dtype=object)
+                        zip(rng.integers(0, 6, len(names)).tolist(), names.tolist(), strict=True)],
+                       dtype=object)
     support[rng.random(len(names)) < 0.1] = None
     follow_up = np.array(FOLLOW_UPS, dtype=object)[rng.choice(3, size=len(names), p=[0.25, 0.35, 0.4])]
     return Cases(student, names, support, follow_up)
 
 
-# --- Learning spaces -----------------------------------------------------------------------------------------
+# --- Learning spaces -------------------------------------------------------------------------------
 SPACE_KINDS = ("ศูนย์เรียนรู้เศรษฐกิจพอเพียง", "พิพิธภัณฑ์ชุมชน", "ห้องสมุดประชาชน", "ศูนย์เรียนรู้ภูมิปัญญาท้องถิ่น",
                "แปลงเกษตรอินทรีย์ชุมชน", "ศูนย์เรียนรู้ผ้าทอ", "ศูนย์การเรียนรู้ดิจิทัลชุมชน", "ลานวัฒนธรรม")
 
@@ -182,13 +184,16 @@ class SpaceLog:
     income: np.ndarray
 
 
-def learning_space_list(rng: np.random.Generator, n_districts: int, n_spaces: int) -> tuple[np.ndarray, np.ndarray]:
+def learning_space_list(rng: np.random.Generator, n_districts: int,
+                        n_spaces: int) -> tuple[np.ndarray, np.ndarray]:
     """(district index, kind index) per space; every district gets at least one."""
-    district = np.concatenate([np.arange(n_districts), rng.integers(0, n_districts, max(n_spaces - n_districts, 0))])
+    extra = rng.integers(0, n_districts, max(n_spaces - n_districts, 0))
+    district = np.concatenate([np.arange(n_districts), extra])
     return np.sort(district), rng.integers(0, len(SPACE_KINDS), len(district))
 
 
-def learning_space_log(rng: np.random.Generator, n_spaces: int, year_be: int, yearly_visitors: float) -> SpaceLog:
+def learning_space_log(rng: np.random.Generator, n_spaces: int, year_be: int,
+                       yearly_visitors: float) -> SpaceLog:
     """Twelve monthly rows per space (May to April); visitors add up to about `yearly_visitors`."""
     share = rng.dirichlet(np.full(n_spaces, 1.5))
     months = np.arange(12)
@@ -206,7 +211,7 @@ def learning_space_log(rng: np.random.Generator, n_spaces: int, year_be: int, ye
                     applying.ravel(), income.ravel())
 
 
-# --- DOPA population by district, age and sex ----------------------------------------------------------------
+# --- DOPA population by district, age and sex ------------------------------------------------------
 MAX_AGE = 24
 # Relative size of each single-year birth cohort (age 0..24): Thai births have fallen since the 2010s.
 COHORT_SIZE = np.concatenate([np.linspace(0.70, 1.0, 11), np.ones(MAX_AGE - 10)])
@@ -218,7 +223,8 @@ def ages_at_start(cohort: Cohort, year_be: int) -> np.ndarray:
     start = academic_year_start(year_be)
     start_year = start.astype("datetime64[Y]").astype(int) + 1970
     birth_year = cohort.birth.astype("datetime64[Y]").astype(int) + 1970
-    had_birthday = (cohort.birth - cohort.birth.astype("datetime64[Y]")) <= (start - start.astype("datetime64[Y]"))
+    day_of_year = cohort.birth - cohort.birth.astype("datetime64[Y]")
+    had_birthday = day_of_year <= (start - start.astype("datetime64[Y]"))
     return start_year - birth_year - (~had_birthday).astype(int)
 
 

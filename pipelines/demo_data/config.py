@@ -15,8 +15,8 @@ from assets.contract.entities import GRADES, PROVINCES
 
 GRADE_INDEX: dict[str, int] = {g: i for i, g in enumerate(GRADES)}
 N_GRADES = len(GRADES)
-K1, K3, P1, P3, P6, M1, M3, M4, M6, V1, V3 = (GRADE_INDEX[g] for g in
-                                             ("K1", "K3", "P1", "P3", "P6", "M1", "M3", "M4", "M6", "V1", "V3"))
+K1, K3, P1, P3, P6, M1, M3, M4, M6, V1, V3 = (
+    GRADE_INDEX[g] for g in ("K1", "K3", "P1", "P3", "P6", "M1", "M3", "M4", "M6", "V1", "V3"))
 TERMINAL_GRADES = (P6, M3, M6, V3)
 """Grades that end a level: a pass there is 'graduated' and the next level may be at another school."""
 

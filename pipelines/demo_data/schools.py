@@ -74,7 +74,8 @@ def province_districts(province_code: str) -> tuple[District, ...]:
     districts = []
     for d in sorted(geothai.districts(province_code), key=lambda x: x.code):
         subs = sorted(geothai.subdistricts(d.code), key=lambda x: x.code)
-        districts.append(District(d.code, d.name_th, tuple(s.code for s in subs), tuple(s.name_th for s in subs)))
+        districts.append(District(d.code, d.name_th, tuple(s.code for s in subs),
+                                  tuple(s.name_th for s in subs)))
     return tuple(districts)
 
 
@@ -171,7 +172,8 @@ def _place_schools(rng: np.random.Generator, names: list[str], areas: list[str],
     for di in range(len(districts)):
         if (district == di).any():
             continue
-        movable = [i for i in range(n) if not placed_by_name[i] and di in _allowed_districts(areas[i], districts)
+        movable = [i for i in range(n) if not placed_by_name[i]
+                   and di in _allowed_districts(areas[i], districts)
                    and (district == district[i]).sum() > 1]
         if movable:
             i = movable[int(rng.integers(0, len(movable)))]
@@ -275,8 +277,9 @@ def _synthetic_frame(rng: np.random.Generator, province: str, districts: tuple[D
                      "levels_offered": str(rng.choice(LEVELS_LAO, p=[0.6, 0.2, 0.2])),
                      "district_index": di, "subdistrict_index": si, "islamic": False})
     for di, d in enumerate(districts):
-        rows.append({"affiliation": AFF_ONIE, "school_name": ONIE_NAME + d.name, "levels_offered": LEVELS_ONIE,
-                     "district_index": di, "subdistrict_index": 0, "islamic": False})
+        rows.append({"affiliation": AFF_ONIE, "school_name": ONIE_NAME + d.name,
+                     "levels_offered": LEVELS_ONIE, "district_index": di, "subdistrict_index": 0,
+                     "islamic": False})
     frame = pd.DataFrame(rows)
     ids: list[str] = []
     for affiliation in (AFF_PRIVATE, AFF_LAO, AFF_ONIE):
@@ -314,8 +317,8 @@ def build_schools(rng: np.random.Generator, province: str) -> SchoolTable:
     frame = pd.concat([obec, synthetic], ignore_index=True)
     frame = frame.sort_values("school_id", kind="stable").reset_index(drop=True)
     frame["district_code"] = [districts[d].code for d in frame["district_index"]]
-    frame["subdistrict_code"] = [districts[d].subdistricts[s]
-                                 for d, s in zip(frame["district_index"], frame["subdistrict_index"], strict=True)]
+    placed = zip(frame["district_index"], frame["subdistrict_index"], strict=True)
+    frame["subdistrict_code"] = [districts[d].subdistricts[s] for d, s in placed]
     offers = levels_to_offers(frame["levels_offered"])
     frame["weight"] = _size_weights(rng, frame, offers)
     frame["sandbox_draw"] = rng.random(len(frame))

@@ -2,8 +2,8 @@
 the staff, ready for tables.py to turn into delivered rows.
 
 Random streams are split by purpose (schools, students, staff, each year's activities, each file's mess)
-from the seed, the province and the year, so changing the error rate or adding a year does not change the
-people already simulated, and the same arguments always give the same people.
+from the seed, the province and the year: the same arguments always give the same people, and the error
+rate changes only the mess, never the people or their records.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ SPACES_PER_DISTRICT = 3
 # Purposes of the random streams (the third number of each stream's seed).
 SCHOOLS_STREAM, STUDENTS_STREAM, STAFF_STREAM, SPACES_STREAM, YEAR_STREAM, MESS_STREAM = range(6)
 YEAR_PURPOSES = ("training", "literacy", "assessments", "learning_spaces", "protection_cases", "emis",
-                 "population", "national_tests", "poverty")
+                 "population", "national_tests", "poverty", "other_provinces")
 
 
 def stream(seed: int, *path: int) -> np.random.Generator:
@@ -95,11 +95,13 @@ class YearState:
 
 
 def check_years(years: tuple[int, ...]) -> tuple[int, ...]:
-    """Consecutive Buddhist-Era years in order: students move one grade a year, so gaps cannot be simulated."""
+    """Consecutive Buddhist-Era years in order: students move one grade a year, so a gap cannot be
+    simulated."""
     if not years:
         raise ValueError("no academic years to generate")
     if any(b != a + 1 for a, b in zip(years, years[1:], strict=False)) or years[0] < 2400:
-        raise ValueError(f"years must be consecutive Buddhist-Era years in order, e.g. (2564, 2565); got {years}")
+        raise ValueError(f"years must be consecutive Buddhist-Era years in order, e.g. (2564, 2565); "
+                         f"got {years}")
     return tuple(years)
 
 
@@ -128,7 +130,7 @@ class ProvinceSimulation:
                                           SPACES_PER_DISTRICT * n_districts)
 
     def run(self) -> Iterator[YearState]:
-        """Each demo year in order; the cohort of a year is last year's continuing students plus the intake."""
+        """Each demo year in order: a year's cohort is last year's continuing students plus the intake."""
         cohort: Cohort | None = None
         last = len(self.years) - 1
         for index, year in enumerate(self.years):

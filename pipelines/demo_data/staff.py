@@ -165,7 +165,8 @@ class StaffModel:
         courses_each = 1 + np.minimum(rng.poisson(0.4, len(trained)), 2)
         person = np.repeat(trained, courses_each)
         need = self.need[staff.school[person]]
-        course_area = np.where(rng.random(len(person)) < 0.6, need, rng.integers(0, len(SKILL_AREAS), len(person)))
+        own_need = rng.random(len(person)) < 0.6
+        course_area = np.where(own_need, need, rng.integers(0, len(SKILL_AREAS), len(person)))
         area_of_course = np.array([SKILL_AREAS.index(c[1]) for c in COURSES])
         course = np.empty(len(person), dtype=np.int64)
         for a in range(len(SKILL_AREAS)):

@@ -115,7 +115,8 @@ def expected_enrolment(schools: SchoolTable, profile: ProvinceProfile, scale: fl
     return expected
 
 
-def dominant_languages(rng: np.random.Generator, schools: SchoolTable, profile: ProvinceProfile) -> np.ndarray:
+def dominant_languages(rng: np.random.Generator, schools: SchoolTable,
+                       profile: ProvinceProfile) -> np.ndarray:
     """Language of most children at each school (villages and Islamic schools are linguistically uniform)."""
     names, mix = languages_of(profile)
     dominant = rng.choice(len(names), size=len(schools), p=mix)
@@ -140,13 +141,15 @@ class StudentFactory:
         self.allocator = allocator
         self.dominant = dominant
         self.language_names, self.language_mix = languages_of(self.profile)
-        self.g_probability = np.array([self.profile.g_code_by_language.get(n, 0.0) for n in self.language_names])
+        g_by_language = self.profile.g_code_by_language
+        self.g_probability = np.array([g_by_language.get(n, 0.0) for n in self.language_names])
         self.thai_index = self.language_names.index(THAI) if THAI in self.language_names else -1
         district_codes = [int(d.code) for d in province_districts(PROVINCES[province])]
         self.school_office = np.array(district_codes)[schools.frame["district_index"].to_numpy()]
         self.district_codes = np.array(district_codes)
         self.onie = schools.frame["affiliation"].to_numpy() == AFF_ONIE
-        self.name_group = np.array([NAME_GROUPS.index(name_group_of_language(n)) for n in self.language_names])
+        self.name_group = np.array([NAME_GROUPS.index(name_group_of_language(n))
+                                    for n in self.language_names])
 
     def create(self, rng: np.random.Generator, school: np.ndarray, grade: np.ndarray, year_be: int,
                over_age_share: float) -> Cohort:
@@ -161,9 +164,11 @@ class StudentFactory:
         # Non-formal learners are older than the grade's official age. Adults enrol too, but the students
         # suite accepts at most ONIE_MAX_OVER_AGE years over the official age (assets/checks/derived.py), so
         # the demo keeps to the youths who left school a few years earlier.
-        age[onie] = AGE_AT_ENTRY + grade[onie].astype(np.int64) + rng.integers(1, ONIE_MAX_OVER_AGE, onie.sum())
+        over_age = rng.integers(1, ONIE_MAX_OVER_AGE, onie.sum())
+        age[onie] = AGE_AT_ENTRY + grade[onie].astype(np.int64) + over_age
         start_year_ce = year_be - 543
-        birth_anchor = (np.full(n, start_year_ce) - age - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+        birth_year = (np.full(n, start_year_ce) - age - 1970).astype("datetime64[Y]")
+        birth_anchor = birth_year.astype("datetime64[D]")
         birth = birth_anchor + np.timedelta64(135, "D") - rng.integers(0, 365, n).astype("timedelta64[D]")
         disadvantage = (rng.beta(2.0, 5.0, n) + self.profile.disadvantage_shift
                         + 0.12 * (language != self.thai_index) + 0.2 * g_code)
@@ -174,7 +179,8 @@ class StudentFactory:
         person_id = citizen_ids(serial, office)
         if g_code.any():
             person_id[g_code] = g_codes(serial[g_code], PROVINCES[self.province])
-        return Cohort(person_id=person_id, g_code=g_code, sex=sex, birth=birth, school=school.astype(np.int32),
+        return Cohort(person_id=person_id, g_code=g_code, sex=sex, birth=birth,
+                      school=school.astype(np.int32),
                       grade=grade.astype(np.int8), language=language, language_recorded=rng.random(n) < 0.95,
                       first_name=first, last_name=last,
                       disadvantage=np.clip(disadvantage, 0, 1).astype(np.float32))
@@ -267,7 +273,8 @@ def plan_year(rng: np.random.Generator, cohort: Cohort, schools: SchoolTable, pi
         status[u < p_drop] = DROPPED
     reason = np.full(n, -1, dtype=np.int8)
     dropped = status == DROPPED
-    reason[dropped] = rng.choice(len(DROPOUT_REASON_WEIGHTS), size=int(dropped.sum()), p=DROPOUT_REASON_WEIGHTS)
+    reason[dropped] = rng.choice(len(DROPOUT_REASON_WEIGHTS), size=int(dropped.sum()),
+                                 p=DROPOUT_REASON_WEIGHTS)
 
     next_school = school.copy()
     next_grade = grade.copy()

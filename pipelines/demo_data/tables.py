@@ -76,7 +76,7 @@ def object_frame(columns: dict[str, object], n: int) -> pd.DataFrame:
     data = {}
     for name, values in columns.items():
         array = np.empty(n, dtype=object)
-        array[:] = values if not isinstance(values, np.ndarray) else values.astype(object)
+        array[:] = values  # numpy numbers become Python numbers, a scalar fills the column
         data[name] = pd.Series(array, dtype=object)
     return pd.DataFrame(data, index=pd.RangeIndex(n))
 
@@ -168,7 +168,8 @@ def literacy_table(state: YearState, style: Style) -> pd.DataFrame:
 def competency_table(state: YearState, style: Style) -> pd.DataFrame:
     """Satun's competency assessments (contract entity `assessments`, test COMPETENCY)."""
     cohort = state.cohort
-    scores = competency(state.rng("assessments"), cohort, state.sandbox, onie_mask(state.schools), state.index)
+    scores = competency(state.rng("assessments"), cohort, state.sandbox, onie_mask(state.schools),
+                        state.index)
     school = cohort.school[scores.student]
     return delivered("assessments", {
         "person_id": cohort.person_id[scores.student], "school_id": state.school_ids[school],
@@ -213,7 +214,8 @@ def protection_cases_table(state: YearState, style: Style) -> pd.DataFrame:
     follow_up = np.array([FOLLOW_UP_LABEL[v] for v in cases.follow_up], dtype=object)
     return delivered("protection_cases", {
         "person_id": state.cohort.person_id[cases.student], "school_id": state.school_ids[school],
-        "disadvantage_type": cases.disadvantage, "support_given": cases.support, "follow_up_status": follow_up,
+        "disadvantage_type": cases.disadvantage, "support_given": cases.support,
+        "follow_up_status": follow_up,
     }, len(cases.student), state.agencies[school])
 
 
@@ -226,7 +228,7 @@ BUILDERS: dict[str, TableBuilder] = {
 """Province entity → builder (national entities are built in national.py)."""
 
 
-# --- OBEC EMIS enrolment --------------------------------------------------------------------------------------
+# --- OBEC EMIS enrolment ---------------------------------------------------------------------------
 
 def emis_counts(state: YearState) -> np.ndarray:
     """OBEC schools × grades × sexes counted on 10 June: the roster minus the leavers already gone by then."""

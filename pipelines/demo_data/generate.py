@@ -1,0 +1,255 @@
+"""generate_landing: the whole demo landing zone, written province by province and year by year.
+
+Only one province-year is in memory at a time (plus that province's schools and the cohort carried to the
+next year). National files (one per year) are created with their header first and each province appends
+its chunk, followed by a few rows of a neighbouring province, in the fixed PROVINCE_ORDER.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from assets.contract.entities import NATIONAL
+from assets.contract.landing import SOURCE_FILES, SourceFile, source_files
+from assets.parsing.pseudonym import load_pseudonym_key
+from assets.sources.national import province_code_field
+from pipelines.demo_data.config import AFF_OBEC, PROVINCE_ORDER
+from pipelines.demo_data.formatting import BE_OFFSET, STYLES
+from pipelines.demo_data.mess import Spoiled, field_roles, inject, inject_emis, thai_digit_habit
+from pipelines.demo_data.national import NATIONAL_BUILDERS, other_province_rows
+from pipelines.demo_data.schools import REGISTRY_FILE
+from pipelines.demo_data.simulation import (
+    MESS_STREAM,
+    SMALL_SCHOOL_MAX,
+    ProvinceSimulation,
+    YearState,
+    check_years,
+    province_number,
+    stream,
+)
+from pipelines.demo_data.tables import AGENCY, BUILDERS, EMIS_GRADE_ROWS_PER_SCHOOL, emis_table
+from pipelines.demo_data.writers import write_csv, write_delimited, write_jsonl, write_xlsx
+from pipelines.settings import shared_data_dir
+
+DEFAULT_SCALE = 0.6
+"""Students per province relative to its real size (1.0 ≈ 300,000 a year over the four provinces)."""
+DEFAULT_YEARS = (2564, 2565, 2566, 2567)
+DEMO_SEED = 2566
+DEFAULT_ERROR_RATE = 0.01
+MAX_ERROR_RATE = 0.4
+"""Rejected and benign mess take rate × rows each, on different rows."""
+
+
+@dataclass
+class DemoSummary:
+    """What was written. Paths in the dictionaries are relative to `out`, with '/' separators."""
+
+    out: Path
+    seed: int
+    scale: float
+    years: tuple[int, ...]
+    error_rate: float
+    files_written: list[Path] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    """Records per file as the adapters count them: EMIS grade rows (not subtotals), national rows of the
+    four provinces (not the out-of-scope ones), duplicates included."""
+    injected: dict[str, dict[str, int]] = field(default_factory=dict)
+    """File → mess kind (mess.REJECTED_KINDS, mess.BENIGN_KINDS) → injections."""
+    expected_rejects: dict[str, int] = field(default_factory=dict)
+    """File → rows the adapter must reject (one per rejected injection; an EMIS subtotal mismatch rejects
+    all grade rows of its school)."""
+    out_of_scope: dict[str, int] = field(default_factory=dict)
+    """National file → rows of other provinces (neither read nor rejected by the national adapter)."""
+    students: dict[str, dict[int, int]] = field(default_factory=dict)
+    """Province → academic year → students on the roster."""
+    schools: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Province → affiliation code → schools."""
+    small_school_share: dict[str, float] = field(default_factory=dict)
+    """Province → share of OBEC schools with at most 120 students in the first year."""
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.out).as_posix()
+
+    def wrote(self, path: Path) -> None:
+        if path not in self.files_written:
+            self.files_written.append(path)
+
+    def record(self, path: Path, rows: int, spoiled: Spoiled) -> None:
+        key = self.relative(path)
+        self.rows[key] = self.rows.get(key, 0) + rows
+        kinds = self.injected.setdefault(key, {})
+        for kind, count in spoiled.injected.items():
+            kinds[kind] = kinds.get(kind, 0) + count
+        self.expected_rejects[key] = self.expected_rejects.get(key, 0) + spoiled.expected_rejects
+
+
+def _file_number(source: SourceFile, agency_index: int = 0) -> int:
+    return SOURCE_FILES.index(source) * 8 + agency_index
+
+
+def _delivered_on(year_be: int) -> dt.datetime:
+    """Deliveries are made at the end of the academic year (31 March of its second calendar year)."""
+    return dt.datetime(year_be - BE_OFFSET + 1, 3, 31, 9, 0, 0)
+
+
+@dataclass
+class _Run:
+    """One generation: where it writes, how much mess, and what it has written so far."""
+
+    out: Path
+    error_rate: float
+    summary: DemoSummary
+
+    def mess_rng(self, state: YearState, source: SourceFile, agency_index: int = 0) -> np.random.Generator:
+        """Each file's own stream: its mess does not depend on the files written before it."""
+        return stream(state.seed, province_number(state.province), MESS_STREAM, state.year_be,
+                      _file_number(source, agency_index))
+
+    def path(self, state: YearState, name: str, province: str | None = None) -> Path:
+        return self.out / (province or state.province) / str(state.year_be) / name
+
+
+def _write(path: Path, source: SourceFile, frame: pd.DataFrame, year_be: int) -> None:
+    if source.format == "jsonl":
+        write_jsonl(path, frame, source.headers)
+    elif source.format == "xlsx":
+        write_xlsx(path, source, frame, _delivered_on(year_be))
+    else:
+        write_delimited(path, source, frame)
+
+
+def _province_file(run: _Run, state: YearState, source: SourceFile, frame: pd.DataFrame,
+                   agency_index: int = 0) -> None:
+    """One delivered file: the province's habits, then the mess, then the format."""
+    style = STYLES[state.province]
+    rng = run.mess_rng(state, source, agency_index)
+    roles = field_roles(source)
+    if source.format == "xlsx" and style.thai_digit_share:
+        frame = thai_digit_habit(frame, roles.digits, style.thai_digit_share, rng)
+    spoiled = inject(frame, roles, style, rng, run.error_rate)
+    path = run.path(state, source.file_names()[agency_index])
+    _write(path, source, spoiled.frame, state.year_be)
+    run.summary.wrote(path)
+    run.summary.record(path, len(spoiled.frame), spoiled)
+
+
+def _emis_file(run: _Run, state: YearState, source: SourceFile) -> None:
+    spoiled = inject_emis(emis_table(state), run.mess_rng(state, source), run.error_rate)
+    path = run.path(state, source.file_name)
+    write_delimited(path, source, spoiled.frame)
+    run.summary.wrote(path)
+    schools = spoiled.frame["school_id"].nunique()
+    run.summary.record(path, schools * EMIS_GRADE_ROWS_PER_SCHOOL, spoiled)
+
+
+def write_province_year(run: _Run, state: YearState) -> None:
+    """Every contract file of one province and year (one file per agency where the contract says so)."""
+    run.path(state, "").mkdir(parents=True, exist_ok=True)
+    style = STYLES[state.province]
+    for source in source_files(state.province):
+        if source.format == "emis_csv":
+            _emis_file(run, state, source)
+            continue
+        frame = BUILDERS[source.entity](state, style)
+        if "{agency}" not in source.file_name:
+            _province_file(run, state, source, frame)
+            continue
+        agency = frame[AGENCY].to_numpy(dtype=object)
+        for index, name in enumerate(source.agencies):
+            part = frame[agency == name].reset_index(drop=True)
+            if part.empty:  # an empty JSON Lines file would not be a readable delivery
+                run.summary.notes.append(f"{state.province}/{state.year_be}/{source.file_names()[index]}: "
+                                         "no rows, not written")
+                continue
+            _province_file(run, state, source, part, index)
+
+
+class NationalFiles:
+    """The national CSVs of every year: header written once, then each province's chunk appended."""
+
+    def __init__(self, run: _Run, years: tuple[int, ...]) -> None:
+        self.run = run
+        self.sources = source_files(NATIONAL)
+        summary = run.summary
+        for year in years:
+            (run.out / NATIONAL / str(year)).mkdir(parents=True, exist_ok=True)
+            for source in self.sources:
+                path = run.out / NATIONAL / str(year) / source.file_name
+                header_only = pd.DataFrame(columns=list(source.headers))
+                write_csv(path, header_only, source.headers, source.encoding)
+                summary.wrote(path)
+                summary.record(path, 0, Spoiled(header_only))
+                summary.out_of_scope[summary.relative(path)] = 0
+
+    def append(self, state: YearState) -> None:
+        """The province's chunk (with its mess), then a few rows of a neighbouring province."""
+        style = STYLES[NATIONAL]
+        for source in self.sources:
+            frame = NATIONAL_BUILDERS[source.entity](state, style)
+            scope_field, _ = province_code_field(source.entity)
+            roles = field_roles(source, protected=(scope_field,))
+            spoiled = inject(frame, roles, style, self.run.mess_rng(state, source), self.run.error_rate)
+            others = other_province_rows(source.entity, state, style)
+            path = self.run.path(state, source.file_name, province=NATIONAL)
+            write_csv(path, pd.concat([spoiled.frame, others], ignore_index=True), source.headers,
+                      source.encoding, append=True)
+            self.run.summary.record(path, len(spoiled.frame), spoiled)
+            self.run.summary.out_of_scope[self.run.summary.relative(path)] += len(others)
+
+
+def _describe_province(summary: DemoSummary, simulation: ProvinceSimulation, first: YearState) -> None:
+    frame = simulation.schools.frame
+    summary.schools[simulation.province] = {
+        str(k): int(v) for k, v in frame["affiliation"].value_counts().sort_index().items()}
+    obec = frame["affiliation"].to_numpy() == AFF_OBEC
+    sizes = first.students_per_school()[obec]
+    summary.small_school_share[simulation.province] = float(np.mean(sizes <= SMALL_SCHOOL_MAX))
+
+
+def _check_arguments(scale: float, error_rate: float) -> None:
+    if not scale > 0:
+        raise ValueError(f"scale must be positive; got {scale}")
+    if not 0 <= error_rate <= MAX_ERROR_RATE:
+        raise ValueError(f"error_rate must be between 0 and {MAX_ERROR_RATE}; got {error_rate}")
+
+
+def generate_landing(out: Path, *, seed: int = DEMO_SEED, scale: float = DEFAULT_SCALE,
+                     years: tuple[int, ...] = DEFAULT_YEARS, error_rate: float = DEFAULT_ERROR_RATE) -> DemoSummary:
+    """Write every file of the landing contract for the four provinces and `years` under `out`.
+
+    Same arguments → byte-identical files. Files already in `out` are overwritten, never deleted. Also
+    makes sure a pseudonymisation key exists (load_pseudonym_key(create_if_missing=True): the environment's
+    key if set, else the key file, created once outside the repository), so `edusandbox run` can ingest.
+    """
+    started = time.perf_counter()
+    _check_arguments(scale, error_rate)
+    years = check_years(tuple(years))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = DemoSummary(out=out, seed=seed, scale=scale, years=years, error_rate=error_rate)
+    registry = shared_data_dir() / REGISTRY_FILE
+    if not registry.exists():
+        summary.notes.append(f"OBEC registry not found at {registry}: OBEC schools are synthetic "
+                             "(same counts per province)")
+    run = _Run(out, error_rate, summary)
+    national = NationalFiles(run, years)
+    for province in PROVINCE_ORDER:
+        simulation = ProvinceSimulation(province, seed=seed, scale=scale, years=years)
+        summary.students[province] = {}
+        for state in simulation.run():
+            if state.index == 0:
+                _describe_province(summary, simulation, state)
+            summary.students[province][state.year_be] = len(state.cohort)
+            write_province_year(run, state)
+            national.append(state)
+    load_pseudonym_key(create_if_missing=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
