@@ -18,7 +18,15 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from assets.ingest_assets import ingest_keys_by_entity
 from assets.pools import WAREHOUSE_POOL
 from assets.progress import report
-from pipelines.dbt_project import DBT_PROJECT, dbt_environment, ensure_manifest, prune_invocation_folders
+from pipelines.dbt_project import (
+    DBT_PROJECT,
+    MARTS_BUILD_SCHEMA,
+    MARTS_SCHEMA,
+    PIPELINE_VARS,
+    dbt_environment,
+    ensure_manifest,
+    prune_invocation_folders,
+)
 from pipelines.resources.warehouse import WarehouseResource
 
 DBT_OWNER = "team:analytics-engineering"
@@ -45,13 +53,19 @@ class EdusandboxTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
-        layer = dbt_resource_props.get("config", {}).get("schema") or dbt_resource_props["fqn"][1]
-        return AssetKey([layer, dbt_resource_props["name"]])
+        return AssetKey([_layer(dbt_resource_props), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "seed":
-            return "reference"
-        return dbt_resource_props.get("config", {}).get("schema") or "dbt"
+        return _layer(dbt_resource_props)
+
+
+def _layer(props: Mapping[str, Any]) -> str:
+    """Seeds are reference data; a model's layer is its folder (staging, intermediate, marts), which stays the
+    same whatever schema a build writes to (the pipeline builds marts in a build schema first)."""
+    if props["resource_type"] == "seed":
+        return "reference"
+    fqn = props.get("fqn", [])
+    return fqn[1] if len(fqn) > 2 else "dbt"
 
 
 TRANSLATOR = EdusandboxTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -60,14 +74,20 @@ TRANSLATOR = EdusandboxTranslator(settings=DagsterDbtTranslatorSettings(enable_a
 @dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR,
             pool=WAREHOUSE_POOL)
 def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    """`dbt build`: models and their tests; an error-severity test failure stops the run before publication."""
+    """`dbt build` of the models and their data tests into the build schema; only a build in which no
+    error-severity test failed is promoted into `marts`, so a failing test stops the run before publication
+    and leaves the marts offices read as they were (write-audit-publish)."""
     counts = {"models": 0, "checks passed": 0, "checks failed": 0}
     with dbt_environment(warehouse.get_warehouse().dbt_env()):
         # Unit tests prove the SQL on fixtures and run in the test suite (tests/test_dbt_*.py); a production build
         # runs the models and the data tests only.
-        for event in dbt.cli(["build", "--exclude", "resource_type:unit_test"], context=context).stream():
+        invocation = dbt.cli(["build", "--exclude", "resource_type:unit_test", *PIPELINE_VARS], context=context)
+        for event in invocation.stream():
             _report_progress(context, event, counts)
             yield event
+        # Reached only when dbt exited 0: every model built and no error-severity test failed.
+        promoted = warehouse.get_warehouse().promote_schema(MARTS_BUILD_SCHEMA, MARTS_SCHEMA)
+        report(context, f"marts promoted: {len(promoted)} tables from {MARTS_BUILD_SCHEMA} to {MARTS_SCHEMA}")
     report(context, "dbt build: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
     prune_invocation_folders()
 

@@ -61,6 +61,11 @@ def ensure_reader_roles(warehouse: Warehouse) -> list[RoleOutcome]:
                     cursor.execute(sql.SQL("revoke all on schema {} from {}").format(
                         sql.Identifier(schema), sql.Identifier(role)))
             outcomes.append(RoleOutcome(role, created=not exists, can_login=bool(password)))
+        # The marts schema exists before the first promotion so the readers can be granted USAGE on it now
+        # (tables get their grants and row-level security from dbt's post-hook and keep them when promoted).
+        cursor.execute("create schema if not exists marts")
+        for role in reader_roles():
+            cursor.execute(sql.SQL("grant usage on schema marts to {}").format(sql.Identifier(role)))
         # Nobody but the owner creates objects in public (PostgreSQL 15 already defaults to this).
         cursor.execute("revoke create on schema public from public")
     return outcomes

@@ -3,6 +3,7 @@ bootstrap, or on first use when missing or stale), never on every load of every 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -19,6 +20,13 @@ _VENV_DBT = Path(sys.executable).with_name("dbt")
 DBT_EXECUTABLE = str(_VENV_DBT) if _VENV_DBT.exists() else (shutil.which("dbt") or "dbt")
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+MARTS_SCHEMA = "marts"
+MARTS_BUILD_SCHEMA = "marts_build"
+PIPELINE_VARS = ["--vars", json.dumps({"marts_build_schema": MARTS_BUILD_SCHEMA})]
+"""The pipeline builds and tests the marts in `marts_build` and promotes them into `marts` only when every
+error-severity test passed (macros/generate_schema_name.sql). Parsing with the same vars keeps dbt's partial
+parse valid between `edusandbox prepare` and every build."""
 
 
 SOURCE_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
@@ -87,5 +95,5 @@ def ensure_manifest() -> Path:
 
         with dbt_environment(_default_profile_env()):
             DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE).cli(
-                ["parse", "--quiet"], target_path=DBT_PROJECT.target_path).wait()
+                ["parse", "--quiet", *PIPELINE_VARS], target_path=DBT_PROJECT.target_path).wait()
     return DBT_PROJECT.manifest_path

@@ -48,3 +48,24 @@ class Settings:
         for key in ("home", "landing", "publish_dir", "archive_dir"):
             values[key] = Path(values[key]).resolve()  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
+
+
+DAGSTER_INSTANCE_CONFIG = """\
+# Local Dagster instance for edusandbox (written once; edit freely).
+# Steps that open the warehouse share one concurrency slot (pool 'warehouse': DuckDB allows one writing
+# process), so parallel runs queue on it instead of failing on the file lock.
+concurrency:
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_dagster_home(path: Path) -> Path:
+    """Creates DAGSTER_HOME with the instance configuration above if it has none yet."""
+    path.mkdir(parents=True, exist_ok=True)
+    config = path / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_INSTANCE_CONFIG, encoding="utf-8")
+    return path

@@ -19,6 +19,7 @@ from psycopg2 import errors
 
 from assets.contract.entities import PROVINCES
 from pipelines.access import ANALYST_ROLE, ensure_reader_roles, office_role, password_variable, reader_roles
+from pipelines.dbt_project import MARTS_BUILD_SCHEMA, PIPELINE_VARS
 from pipelines.resources.warehouse import Warehouse
 from pipelines.settings import DBT_PROJECT_DIR
 from tests.dbt_fixtures import create_raw_postgres
@@ -43,11 +44,15 @@ def access_warehouse(postgres_server, tmp_path_factory: pytest.TempPathFactory) 
         assert {o.role for o in outcomes if o.can_login} == set(reader_roles())
         target = tmp_path_factory.mktemp("dbt_pg_access")
         dbt = Path(sys.executable).with_name("dbt")
+        # As the pipeline does it: build and test in the build schema, then promote into marts (write-audit-
+        # publish); the grants and row-level security set by dbt's post-hook must travel with the tables.
         done = subprocess.run(
             [str(dbt), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", str(target / "target"), "--log-path", str(target / "logs")],
+             "--target-path", str(target / "target"), "--log-path", str(target / "logs"), *PIPELINE_VARS],
             env={**os.environ, **warehouse.dbt_env()}, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout[-4000:]
+        promoted = warehouse.promote_schema(MARTS_BUILD_SCHEMA, "marts")
+        assert "fct_province_indicators" in promoted and not warehouse.tables_in(MARTS_BUILD_SCHEMA)
         yield {"server": postgres_server, "passwords": passwords}
     finally:
         for name, value in saved.items():

@@ -187,6 +187,26 @@ class Warehouse:
     def table_exists(self, table: str) -> bool:
         return bool(self._existing_columns(table))
 
+    def tables_in(self, schema: str) -> list[str]:
+        frame = self.read_frame("select table_name from information_schema.tables where table_schema = ? "
+                                "and table_type = 'BASE TABLE' order by table_name", (schema,))
+        return frame["table_name"].tolist()
+
+    def promote_schema(self, source: str, target: str) -> list[str]:
+        """Moves every table of `source` into `target`, replacing tables of the same name, in ONE transaction:
+        readers see all the old tables or all the new ones. Returns the tables moved."""
+        tables = self.tables_in(source)
+        if not tables:
+            return []
+        with self._transaction() as cursor:
+            cursor.execute(f"create schema if not exists {target}")
+            for table in tables:
+                self._move_table(cursor, f"{source}.{table}", target, table)
+        return tables
+
+    def _move_table(self, cursor: Any, qualified: str, target: str, table: str) -> None:
+        raise NotImplementedError
+
 
 def _require_columns(frame: pd.DataFrame, table: TableSpec) -> None:
     missing = [c for c in table.column_names if c not in frame.columns]
@@ -275,6 +295,11 @@ class DuckDBWarehouse(Warehouse):
     def dbt_env(self) -> dict[str, str]:
         return {"EDUSANDBOX_DBT_TARGET": "duckdb", "EDUSANDBOX_DUCKDB_PATH": str(self.path)}
 
+    def _move_table(self, cursor: Any, qualified: str, target: str, table: str) -> None:
+        # DuckDB cannot move a table between schemas: copy it (marts are aggregates, small) and drop the source.
+        cursor.execute(f"create or replace table {target}.{table} as select * from {qualified}")
+        cursor.execute(f"drop table {qualified}")
+
 
 class PostgresWarehouse(Warehouse):
     kind = "postgres"
@@ -320,6 +345,11 @@ class PostgresWarehouse(Warehouse):
             except BaseException:
                 connection.rollback()
                 raise
+
+    def _move_table(self, cursor: Any, qualified: str, target: str, table: str) -> None:
+        # The table itself moves, with its grants and row-level-security policies (dbt's post-hook set them).
+        cursor.execute(f"drop table if exists {target}.{table} cascade")
+        cursor.execute(f"alter table {qualified} set schema {target}")
 
     def _insert(self, cursor: Any, table: TableSpec, frame: pd.DataFrame) -> None:
         if frame.empty:
