@@ -15,6 +15,7 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from assets.contract.entities import ENTITIES
 from assets.ingest_assets import ingest_keys_by_entity
 from assets.pools import WAREHOUSE_POOL
 from assets.progress import report
@@ -27,6 +28,7 @@ from pipelines.dbt_project import (
     ensure_manifest,
     prune_invocation_folders,
 )
+from pipelines.failpoints import failpoint
 from pipelines.resources.warehouse import WarehouseResource
 
 DBT_OWNER = "team:analytics-engineering"
@@ -78,15 +80,21 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
     error-severity test failed is promoted into `marts`, so a failing test stops the run before publication
     and leaves the marts offices read as they were (write-audit-publish)."""
     counts = {"models": 0, "checks passed": 0, "checks failed": 0}
-    with dbt_environment(warehouse.get_warehouse().dbt_env()):
+    wh = warehouse.get_warehouse()
+    for entity in ENTITIES.values():  # sources declared once: a table nothing was delivered to yet is empty
+        wh.ensure_raw_table(entity)
+    with dbt_environment(wh.dbt_env()):
         # Unit tests prove the SQL on fixtures and run in the test suite (tests/test_dbt_*.py); a production build
         # runs the models and the data tests only.
+        failpoint("dbt.before_build")
         invocation = dbt.cli(["build", "--exclude", "resource_type:unit_test", *PIPELINE_VARS], context=context)
         for event in invocation.stream():
+            failpoint("dbt.during_build", whole_group=True)
             _report_progress(context, event, counts)
             yield event
         # Reached only when dbt exited 0: every model built and no error-severity test failed.
-        promoted = warehouse.get_warehouse().promote_schema(MARTS_BUILD_SCHEMA, MARTS_SCHEMA)
+        failpoint("dbt.before_promote")
+        promoted = wh.promote_schema(MARTS_BUILD_SCHEMA, MARTS_SCHEMA)
         report(context, f"marts promoted: {len(promoted)} tables from {MARTS_BUILD_SCHEMA} to {MARTS_SCHEMA}")
     report(context, "dbt build: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
     prune_invocation_folders()

@@ -27,8 +27,12 @@ def refresh_job_name(folder: str) -> str:
 
 
 def selection_for(folders: list[str] | tuple[str, ...]) -> AssetSelection:
-    """The ingest assets of these landing folders and everything downstream of them."""
-    return AssetSelection.groups(*[ingest_group(f) for f in folders]).downstream()
+    """The ingest assets of these landing folders, everything downstream of them, and the dbt nodes those
+    depend on (seeds, other entities' staging views): on a fresh warehouse one province's run must still build
+    its marts. Other folders' ingest assets are not run."""
+    downstream = AssetSelection.groups(*[ingest_group(f) for f in folders]).downstream()
+    every_ingest = AssetSelection.groups(*[ingest_group(f) for f in LANDING_FOLDERS])
+    return downstream | (downstream.upstream() - every_ingest)
 
 
 full_refresh_job = define_asset_job(
