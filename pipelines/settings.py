@@ -45,8 +45,10 @@ class Settings:
             "boundaries": Path(b) if (b := os.environ.get("EDUSANDBOX_BOUNDARIES")) else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("home", "landing", "publish_dir", "archive_dir"):
+        for key in ("home", "landing", "archive_dir"):
             values[key] = Path(values[key]).resolve()  # type: ignore[arg-type]
+        # Not resolved: the publish folder is a symlink swapped to each new version (assets/publish/atomic.py).
+        values["publish_dir"] = Path(values["publish_dir"]).absolute()  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from assets.contract.entities import PROVINCE_NAMES, PROVINCES
+from assets.parsing.grades import GRADE_LABELS_TH
 
 
 @dataclass(frozen=True)
@@ -23,37 +24,59 @@ class ProgrammeTarget:
     label_en: str
 
 
-# The ONE mapping from programme targets to indicator ids (also headline columns of mart_province_yearly).
+# The ONE mapping from programme targets to indicator ids (dbt: seeds/indicator_definitions.csv and
+# seeds/programme_targets.csv). A number here is the mission's own figure and the fallback when dim_indicators
+# carries no target_value; None means "use dim_indicators.target_value" (dbt's documented project choice).
 PROGRAMME_TARGETS: tuple[ProgrammeTarget, ...] = (
     ProgrammeTarget("learning_space_users", 10_000, "ผู้ใช้แหล่งเรียนรู้", "Learning-space users"),
-    ProgrammeTarget(
-        "applying_share", 30.0, "ผู้นำความรู้ไปใช้สร้างมูลค่าเพิ่ม", "People applying what they learned"
-    ),
-    ProgrammeTarget("trained_teacher_share", None, "ครูที่ได้รับการพัฒนา", "Teachers trained"),
-    ProgrammeTarget("trained_director_share", None, "ผู้บริหารที่ได้รับการพัฒนา", "School directors trained"),
+    ProgrammeTarget("learning_space_applying_share", 30.0, "ผู้นำความรู้ไปใช้สร้างมูลค่าเพิ่ม",
+                    "People applying what they learned"),
+    ProgrammeTarget("share_teachers_trained", None, "ครูที่ได้รับการพัฒนา", "Teachers trained"),
+    ProgrammeTarget("share_directors_trained", None, "ผู้บริหารที่ได้รับการพัฒนา", "School directors trained"),
 )
 
-# Indicators drawn as district choropleths, in order of preference; the first two present are mapped.
+# Columns of mart_province_yearly whose name differs from their indicator id (dbt macro headline_indicators).
+HEADLINE_COLUMN_ALIASES: dict[str, str] = {"total_enrolment": "enrolment"}
+
+# Indicators compared across provinces on the index page (after the programme targets), when present.
+INDEX_INDICATORS: tuple[str, ...] = (
+    "enrolment",
+    "dropout_rate",
+    "out_of_school_rate_6_14",
+    "share_small_schools",
+    "share_poor_students",
+    "literacy_pass_rate",
+)
+
+# Indicators drawn as district choropleths, in order of preference; the first MAX_MAPS with values are mapped.
 MAP_INDICATORS: tuple[str, ...] = (
     "dropout_rate",
     "out_of_school_rate_6_14",
-    "small_school_share",
+    "share_small_schools",
     "literacy_pass_rate",
+    "share_poor_students",
     "pupil_teacher_ratio",
+    "enrolment",
 )
 MAX_MAPS = 2
 
+PARITY_SUFFIX = "_parity_index"
+
 # Topic sections of a province page: (anchor, Thai title, English title, id fragments that belong there).
-# The first matching rule wins; unmatched indicators go to the last, catch-all section.
+# The first matching rule wins; unmatched indicators go to the last, catch-all section. Parity indices are
+# not listed here: they have their own equity section.
 TOPIC_SECTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("dropout", "การออกกลางคันและเด็กนอกระบบการศึกษา", "Dropout and out-of-school children",
-     ("dropout", "out_of_school", "oos", "retention", "progression", "repetition")),
+    ("enrolment", "การเข้าเรียน", "Enrolment and participation", ("enrolment", "ger_", "ner_")),
+    ("dropout", "การออกกลางคัน การเลื่อนชั้น และเด็กนอกระบบการศึกษา",
+     "Dropout, progression and out-of-school children",
+     ("dropout", "out_of_school", "promotion", "repetition", "transition", "retention")),
     ("small-schools", "โรงเรียนขนาดเล็ก", "Small schools", ("small_school", "school_size")),
     ("learning", "การอ่านออกเขียนได้และผลสัมฤทธิ์ทางการเรียน", "Literacy and learning outcomes",
-     ("literacy", "reading", "writing", "onet", "o_net", "nt_", "assessment", "score", "pass_rate")),
-    ("teachers", "ครูและผู้บริหารสถานศึกษา", "Teachers and school directors",
-     ("teacher", "director", "staff")),
-    ("other", "การเข้าเรียน ความยากจน และตัวชี้วัดอื่น", "Enrolment, poverty and other indicators", ()),
+     ("literacy", "reading", "writing", "proficiency", "onet", "o_net", "assessment", "score")),
+    ("teachers", "ครูและผู้บริหารสถานศึกษา", "Teachers and school directors", ("teacher", "director", "staff")),
+    ("poverty", "ความยากจนและความด้อยโอกาส", "Poverty and disadvantage", ("poor", "poverty", "disadvantage")),
+    ("learning-spaces", "แหล่งเรียนรู้", "Learning spaces", ("learning_space",)),
+    ("other", "ตัวชี้วัดอื่น", "Other indicators", ()),
 )
 
 UNIT_LABELS: dict[str, tuple[str, str]] = {
@@ -73,25 +96,33 @@ BREAKDOWN_LABELS: dict[str, tuple[str, str]] = {
     "age_group": ("กลุ่มอายุ", "age group"),
 }
 
-# Group values met in breakdowns (contract spellings and common variants), Thai first.
+# Group values met in breakdowns (contract spellings, dbt's parity pairs), Thai first. Grades use the shared
+# Thai grade labels (assets.parsing.grades); anything else falls back to the value itself.
 GROUP_LABELS: dict[str, tuple[str, str]] = {
     "all": ("ทั้งหมด", "all"),
-    "f": ("หญิง", "female"), "female": ("หญิง", "female"),
-    "m": ("ชาย", "male"), "male": ("ชาย", "male"),
-    "poor": ("ยากจน", "poor"), "extremely_poor": ("ยากจนพิเศษ", "extremely poor"),
-    "not_poor": ("ไม่ยากจน", "not poor"), "non_poor": ("ไม่ยากจน", "not poor"),
+    "f": ("หญิง", "female"),
+    "m": ("ชาย", "male"),
+    "poor": ("ยากจน", "poor"),
+    "extremely_poor": ("ยากจนพิเศษ", "extremely poor"),
+    "not_poor": ("ไม่ยากจน", "not poor"),
+    "not_screened": ("ไม่ได้รับการคัดกรอง", "not screened"),
     "obec": ("สพฐ.", "OBEC"), "opec": ("สช.", "OPEC"), "onie": ("สกร./กศน.", "ONIE"),
-    "ovec": ("สอศ.", "OVEC"), "lao": ("อปท.", "LAO"), "bpp": ("ตชด.", "BPP"),
+    "ovec": ("สอศ.", "OVEC"), "lao": ("อปท.", "LAO"), "bma": ("กทม.", "BMA"), "other": ("อื่น ๆ", "other"),
+    "pre_primary": ("ก่อนประถมศึกษา", "pre-primary"),
+    "primary": ("ประถมศึกษา", "primary"),
+    "lower_secondary": ("มัธยมศึกษาตอนต้น", "lower secondary"),
+    "upper_secondary": ("มัธยมศึกษาตอนปลาย", "upper secondary"),
+    "f/m": ("หญิง เทียบ ชาย", "female vs male"),
+    "poor/not_poor": ("ยากจน เทียบ ไม่ยากจน", "poor vs not poor"),
+    "obec/other": ("สพฐ. เทียบ สังกัดอื่น", "OBEC vs other affiliations"),
 }
+GROUP_LABELS.update({g.lower(): (th, g) for g, th in GRADE_LABELS_TH.items()})
 
-# Parity index = focal group / reference group (1 = parity). Other breakdowns compare each group to the total.
-PARITY_PAIRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "sex": (("f", "female"), ("m", "male")),
-    "poverty": (("poor", "extremely_poor"), ("not_poor", "non_poor")),
-}
+# Breakdowns of dbt's adjusted parity indices, in the order the equity section shows them.
 EQUITY_BREAKDOWNS: tuple[str, ...] = ("sex", "poverty", "affiliation")
 
-# Thai column headers for exports; unknown columns keep their own name.
+# Thai column headers for exports. Indicator columns of the wide mart take their Thai name from
+# dim_indicators (see thai_headers in exports.py); unknown columns keep their own name.
 COLUMN_LABELS_TH: dict[str, str] = {
     "province": "จังหวัด",
     "province_code": "รหัสจังหวัด",
@@ -117,7 +148,7 @@ COLUMN_LABELS_TH: dict[str, str] = {
     "teachers": "จำนวนครู",
     "pupil_teacher_ratio": "อัตราส่วนนักเรียนต่อครู",
     "dropout_rate": "อัตราการออกกลางคัน (ร้อยละ)",
-    "literacy_pass_rate": "ร้อยละผ่านการอ่านออกเขียนได้",
+    "literacy_pass_rate": "อัตราผ่านการคัดกรองการอ่านออกเขียนได้ (ร้อยละ)",
     "is_small_school": "โรงเรียนขนาดเล็ก",
     "is_high_dropout": "ออกกลางคันสูง",
     "is_low_literacy": "การอ่านออกเขียนได้ต่ำ",
@@ -133,29 +164,10 @@ COLUMN_LABELS_TH: dict[str, str] = {
     "reference": "เอกสารอ้างอิง",
     "target_value": "ค่าเป้าหมาย",
     "higher_is_better": "ค่าสูงดีกว่า",
-    "total_enrolment": "จำนวนนักเรียนทั้งหมด",
-    "out_of_school_rate_6_14": "ร้อยละเด็กอายุ 6-14 ปีนอกระบบการศึกษา",
-    "small_school_share": "ร้อยละโรงเรียนขนาดเล็ก",
-    "trained_teacher_share": "ร้อยละครูที่ได้รับการพัฒนา",
-    "trained_director_share": "ร้อยละผู้บริหารที่ได้รับการพัฒนา",
-    "poverty_share": "ร้อยละนักเรียนยากจน",
-    "learning_space_users": "จำนวนผู้ใช้แหล่งเรียนรู้",
-    "applying_share": "ร้อยละผู้นำความรู้ไปใช้",
+    "target_applies_to": "เป้าหมายใช้กับ",
 }
-# English names of headline columns that may not be in dim_indicators.
-COLUMN_LABELS_EN: dict[str, str] = {
-    "total_enrolment": "Total enrolment",
-    "dropout_rate": "Dropout rate (%)",
-    "out_of_school_rate_6_14": "Out-of-school children aged 6-14 (%)",
-    "small_school_share": "Small schools (%)",
-    "pupil_teacher_ratio": "Pupils per teacher",
-    "trained_teacher_share": "Teachers trained (%)",
-    "trained_director_share": "Directors trained (%)",
-    "poverty_share": "Students in poverty (%)",
-    "learning_space_users": "Learning-space users",
-    "applying_share": "People applying what they learned (%)",
-    "literacy_pass_rate": "Literacy pass rate (%)",
-}
+# Suffixes of the wide mart's headline columns (dbt macro headline_columns) and their Thai wording.
+HEADLINE_SUFFIXES: dict[str, str] = {"_prev": "ปีก่อน", "_change": "การเปลี่ยนแปลง"}
 
 SIZE_CLASS_LABELS: dict[str, tuple[str, str]] = {
     "small": ("ขนาดเล็ก", "small"),
@@ -239,3 +251,18 @@ def format_change(change: object, unit: str) -> str:
     if unit == "index":
         return f"{sign}{magnitude:.2f}"
     return f"{sign}{magnitude:,.1f}"
+
+
+def is_parity_index(indicator_id: str) -> bool:
+    """dbt's adjusted parity indices (`<indicator>_parity_index`) get the equity section, not a topic."""
+    return indicator_id.endswith(PARITY_SUFFIX)
+
+
+def parity_base(indicator_id: str) -> str:
+    """The indicator a parity index compares groups on."""
+    return indicator_id.removesuffix(PARITY_SUFFIX)
+
+
+def indicator_of_column(column: str) -> str:
+    """Indicator id behind a headline column of mart_province_yearly (`total_enrolment` → `enrolment`)."""
+    return HEADLINE_COLUMN_ALIASES.get(column, column)

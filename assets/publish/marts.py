@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -67,6 +68,37 @@ class Marts:
         return sorted(found)
 
 
+def _uniform_column(series: pd.Series) -> pd.Series:
+    """One dtype per kind of value, whichever warehouse and driver produced it.
+
+    PostgreSQL returns numeric as Decimal and nullable booleans/ints as object; DuckDB returns int32 and str.
+    Normalising here keeps exports byte-identical across warehouses.
+    """
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return series.astype("Int64") if series.isna().any() else series.astype("int64")
+    if pd.api.types.is_float_dtype(series.dtype):
+        return series.astype("float64")
+    values = series.dropna()
+    if values.empty or not pd.api.types.is_object_dtype(series.dtype):
+        return series.astype("str") if pd.api.types.is_object_dtype(series.dtype) else series
+    kinds = {type(v) for v in values}
+    if kinds <= {bool}:
+        return series.astype("boolean")
+    if kinds <= {int}:
+        return series.astype("Int64")
+    if kinds <= {int, float, Decimal}:
+        return series.map(lambda v: None if v is None or pd.isna(v) else float(v)).astype("float64")
+    return series.astype("str")
+
+
+def uniform_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every column normalised by `_uniform_column`."""
+    columns = {column: _uniform_column(frame[column]) for column in frame.columns}
+    return pd.DataFrame(columns, index=frame.index)
+
+
 def sorted_mart(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The frame in its canonical row order (keys that exist), with a fresh index."""
     keys = [k for k in _SORT_KEYS.get(table, ()) if k in frame.columns]
@@ -77,7 +109,8 @@ def sorted_mart(table: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 def read_marts(read_frame: ReadFrame) -> Marts:
     """All mart tables from schema `marts`, each in canonical row order."""
-    frames = [sorted_mart(t, read_frame(f"select * from {MART_SCHEMA}.{t}")) for t in MART_TABLES]
+    frames = [sorted_mart(t, uniform_dtypes(read_frame(f"select * from {MART_SCHEMA}.{t}")))
+              for t in MART_TABLES]
     return Marts(*frames)
 
 

@@ -1,4 +1,4 @@
-"""HTML building blocks: the page shell, paired Thai/English labels, tables. All delivered text goes through esc().
+"""HTML building blocks: the page shell, paired Thai/English labels, tables. Delivered text goes via esc().
 
 Pages are plain static HTML that works from file:// with the network off: one stylesheet, one local font, one
 local plotly.min.js, relative links only.
@@ -20,7 +20,8 @@ SITE_CSS = f"""@font-face {{
   font-style: normal;
   font-display: swap;
 }}
-:root {{ --ink: #222; --muted: #5a6470; --accent: #1f5f8b; --line: #d9dee4; --good: #2e7d32; --bad: #b3261e; }}
+:root {{ --ink: #222; --muted: #5a6470; --accent: #1f5f8b; --line: #d9dee4; --good: #2e7d32;
+  --bad: #b3261e; }}
 * {{ box-sizing: border-box; }}
 body {{ font-family: 'Noto Sans Thai', sans-serif; color: var(--ink); margin: 0; line-height: 1.55;
   background: #f6f7f9; }}
@@ -29,8 +30,8 @@ header.site a {{ color: white; }}
 header.site h1 {{ margin: 0 0 .25rem; font-size: 1.6rem; }}
 .meta {{ font-size: .85rem; color: var(--muted); }}
 header.site .meta {{ color: #dfe9f1; }}
-nav.toc {{ background: white; border-bottom: 1px solid var(--line); padding: .5rem 1.5rem; font-size: .9rem; }}
-nav.toc a {{ margin-right: 1rem; white-space: nowrap; }}
+nav.toc {{ background: white; border-bottom: 1px solid var(--line); padding: .5rem 1.5rem;
+  font-size: .9rem; display: flex; flex-wrap: wrap; gap: .2rem 1.1rem; }}
 main {{ max-width: 1200px; margin: 0 auto; padding: 1rem 1.5rem 3rem; }}
 section {{ background: white; border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.25rem;
   margin: 1rem 0; }}
@@ -47,7 +48,8 @@ h1 .en, header.site .en {{ color: #dfe9f1; }}
 .indicator {{ border-top: 1px solid var(--line); padding-top: .75rem; margin-top: .75rem; }}
 .indicator-grid {{ display: grid; grid-template-columns: minmax(240px, 1fr) minmax(300px, 2fr); gap: 1rem; }}
 table {{ border-collapse: collapse; width: 100%; font-size: .9rem; }}
-th, td {{ border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }}
+th, td {{ border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left;
+  vertical-align: top; }}
 td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .scroll {{ overflow-x: auto; }}
 details {{ font-size: .88rem; margin: .35rem 0; }}
@@ -57,6 +59,15 @@ details dt {{ font-weight: 600; }} details dd {{ margin: 0 0 .35rem 1rem; }}
 .flag {{ display: inline-block; background: #fde8e6; color: var(--bad); border-radius: 3px; padding: 0 .35rem;
   margin: 0 .2rem .2rem 0; font-size: .8rem; }}
 footer {{ text-align: center; padding: 1rem; }}
+.status {{ display: inline-block; border-radius: 3px; padding: 0 .4rem; font-size: .85rem; }}
+.status.met {{ background: #e3f2e5; color: var(--good); }}
+.status.not-met {{ background: #fde8e6; color: var(--bad); }}
+.status.unknown {{ background: #eef0f3; color: var(--muted); }}
+.nodata {{ color: var(--muted); font-size: .9rem; }}
+.chart-grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: .75rem; }}
+.downloads li {{ margin: .2rem 0; }}
+code.hash {{ font-size: .8rem; }}
+.province-cards .card h3 {{ margin-top: 0; }}
 @media (max-width: 800px) {{ .indicator-grid {{ grid-template-columns: 1fr; }} }}
 """
 
@@ -79,24 +90,26 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequen
         f'<th scope="col"{" class=num" if n else ""}>{h}</th>' for h, n in zip(headers, numeric, strict=True)
     )
     body = "".join(
-        "<tr>" + "".join(f'<td{" class=num" if n else ""}>{c}</td>' for c, n in zip(row, numeric, strict=True))
+        "<tr>"
+        + "".join(f'<td{" class=num" if n else ""}>{c}</td>' for c, n in zip(row, numeric, strict=True))
         + "</tr>"
         for row in rows
     )
     cap = f"<caption>{caption}</caption>" if caption else ""
-    return f'<div class="scroll"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return (f'<div class="scroll"><table>{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def page(*, title_th: str, title_en: str, body: str, asset_prefix: str, built_at: str, run_id: str,
          nav: Sequence[tuple[str, str, str]], home_link: str | None) -> str:
-    """The full HTML document: head with local CSS and plotly.js, header with build facts, nav, body, footer."""
+    """The whole HTML document: head with local CSS and plotly.js, header with build facts, nav, body."""
     build_facts = (
         f'{bi("สร้างเมื่อ", "built at")}: <time>{esc(built_at)}</time> · '
         f'{bi("รหัสรอบการประมวลผล", "run id")}: <code>{esc(run_id)}</code>'
     )
     links = "".join(f'<a href="{esc(href)}">{bi(th, en)}</a>' for href, th, en in nav)
-    home = f'<p><a href="{esc(home_link)}">{bi("← หน้ารวมสี่จังหวัด", "all four provinces")}</a></p>' if home_link \
-        else ""
+    home = (f'<p><a href="{esc(home_link)}">{bi("← หน้ารวมสี่จังหวัด", "all four provinces")}</a></p>'
+            if home_link else "")
     return f"""<!DOCTYPE html>
 <html lang="th">
 <head>
@@ -120,3 +133,22 @@ def page(*, title_th: str, title_en: str, body: str, asset_prefix: str, built_at
 </body>
 </html>
 """
+
+
+def notice(thai: str, english: str, css_class: str = "notice") -> str:
+    """A highlighted paragraph in both languages."""
+    return f'<p class="{esc(css_class)}">{bi(thai, english)}</p>'
+
+
+def link(href: str, thai: str, english: str) -> str:
+    return f'<a href="{esc(href)}">{bi(thai, english)}</a>'
+
+
+def definition_list(items: Iterable[tuple[str, str, str]]) -> str:
+    """<dl> of (Thai term, English term, escaped description HTML); empty descriptions are left out."""
+    rows = "".join(f"<dt>{bi(th, en)}</dt><dd>{html}</dd>" for th, en, html in items if html)
+    return f"<dl>{rows}</dl>"
+
+
+def section(anchor: str, thai: str, english: str, body: str) -> str:
+    return f'<section id="{esc(anchor)}">{heading(2, thai, english)}{body}</section>'
