@@ -143,11 +143,9 @@ def test_baseline_suite_covers_the_contract(entity: str) -> None:
         c.name for c in contract.all_columns if c.allowed is not None}
     assert _columns_with(kinds, "expect_column_values_to_be_between") >= {
         c.name for c in contract.all_columns if c.min_value is not None or c.max_value is not None}
-    if len(contract.key) > 1:
-        compound = kinds["expect_compound_columns_to_be_unique"][0].configuration.kwargs["column_list"]
-        assert compound == list(contract.key)
-    else:
-        assert _columns_with(kinds, "expect_column_values_to_be_unique") == set(contract.key)
+    # The key is unique per academic year: several years of one landing folder are validated together.
+    compound = kinds["expect_compound_columns_to_be_unique"][0].configuration.kwargs["column_list"]
+    assert compound == ["academic_year", *contract.key]
     identifiers = {"school_id", "district_code", "subdistrict_code", "student_key", "teacher_key"}
     ids = identifiers & set(contract.column_names)
     assert ids <= _columns_with(kinds, "expect_column_values_to_match_regex")
@@ -211,7 +209,7 @@ def test_row_failures_quarantine_exactly_the_bad_rows_with_their_labels() -> Non
     rows.loc[20, "student_key"] = rows.loc[21, "student_key"]
     outcome = validate_delivery("students", "yala", rows)
     assert outcome.passed
-    unique_key = "expect_column_values_to_be_unique(student_key)"
+    unique_key = "expect_compound_columns_to_be_unique(academic_year, student_key)"
     # source_row = position + 2 (synthetic rows start at line 2)
     assert reasons_by_source_row(outcome) == {
         5: GRADE_RULE, 9: SEX_RULE, 13: YALA_SCHOOL_FORMAT, 17: f"{GRADE_RULE}; {SEX_RULE}",
@@ -220,6 +218,18 @@ def test_row_failures_quarantine_exactly_the_bad_rows_with_their_labels() -> Non
     record = json.loads(outcome.quarantined.set_index("source_row").loc[9, "record"])
     assert record["sex"] == "X" and record["student_key"] == rows.loc[7, "student_key"]
     assert_nothing_lost(outcome, rows)
+
+
+def test_the_same_student_in_two_academic_years_is_not_a_duplicate() -> None:
+    first = synthetic.students(20, academic_year=2566)
+    second = synthetic.students(20, academic_year=2567)
+    second["student_key"] = first["student_key"].to_numpy()  # the same children a year later
+    second.loc[4, "student_key"] = second.loc[5, "student_key"]  # but twice in one year's roster
+    outcome = validate_delivery("students", "yala", pd.concat([first, second], ignore_index=True))
+    assert outcome.passed
+    positions = sorted(outcome.quarantined_positions.tolist())
+    assert positions == [24, 25]
+    assert set(outcome.quarantined["reason"]) == {"expect_compound_columns_to_be_unique(academic_year, student_key)"}
 
 
 def test_birth_date_must_fit_the_grade() -> None:

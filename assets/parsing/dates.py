@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from assets.parsing.errors import ParseError
-from assets.parsing.text import clean_text, clean_text_series, per_distinct
+from assets.parsing.text import clean_text, clean_text_series, per_distinct, shorten
 
 BE_OFFSET = 543
 MIN_BE_YEAR = 2400  # 1857 CE: below this the year is taken to be Common Era
@@ -124,7 +124,7 @@ def _parse_distinct_dates(
     reasons = np.full(n, None, dtype=object)
     text_values = text.to_numpy(dtype=object, na_value=None)
     unparseable = present & ~matched
-    reasons[unparseable] = [f"unparseable {what} {v!r}" for v in text_values[unparseable]]
+    reasons[unparseable] = [f"unparseable {what} {shorten(v)!r}" for v in text_values[unparseable]]
     common_era = matched & (year < MIN_BE_YEAR)
     reasons[common_era] = [_common_era_message(int(y)) for y in year[common_era]]
     implausible = matched & (year > MAX_BE_YEAR)

@@ -15,7 +15,14 @@ import pandas as pd
 
 from assets.contract.entities import AFFILIATIONS
 from assets.parsing.errors import ParseError
-from assets.parsing.text import THAI_DIGITS, clean_text_series, per_distinct, thai_digits_to_arabic_series
+from assets.parsing.text import (
+    JOINER,
+    THAI_DIGITS,
+    as_text_series,
+    clean_text_series,
+    per_distinct,
+    thai_digits_to_arabic_series,
+)
 
 _CHECK_WEIGHTS = np.arange(13, 1, -1, dtype=np.int64)  # 13, 12, ..., 2 for digits 0..11
 _CITIZEN_ID = re.compile(r"[1-9][0-9]{12}")
@@ -98,6 +105,44 @@ def classify_person_ids(s: pd.Series, field: str = "person_id") -> tuple[pd.Seri
     reason[leading_zero] = f"{field}: citizen ID cannot start with 0"
     reason[candidates & ~check_ok] = f"{field}: citizen ID fails its check digit"
     return pd.Series(kind, index=s.index, dtype="str"), pd.Series(reason, index=s.index, dtype="str")
+
+
+_DIGIT = "[0-9\u0e50-\u0e59]"  # Arabic or Thai digit
+# A citizen ID as people type it: 13 digits, bare or grouped 1-2345-67890-12-3; or a G-code, 'G' + 12 digits.
+_PERSON_ID_IN_TEXT = re.compile(
+    rf"(?<!{_DIGIT}){_DIGIT}[-\s]?{_DIGIT}{{4}}[-\s]?{_DIGIT}{{5}}[-\s]?{_DIGIT}{{2}}[-\s]?{_DIGIT}(?!{_DIGIT})"
+    rf"|[Gg]{_DIGIT}{{12}}(?!{_DIGIT})"
+)
+PERSON_ID_PLACEHOLDER = "[person ID removed]"
+
+
+def redact_person_ids(text: str) -> str:
+    """Scalar twin of redact_person_ids_series (for messages)."""
+    return _PERSON_ID_IN_TEXT.sub(PERSON_ID_PLACEHOLDER, text)
+
+
+def redact_person_ids_series(s: pd.Series) -> pd.Series:
+    """Citizen IDs and G-codes typed into free text (a note, a reason, a shifted column) → a placeholder.
+
+    Only the person-ID column is pseudonymised; an ID pasted anywhere else would otherwise reach the
+    warehouse raw. One search over the column joined into a single string decides whether any row needs it.
+    """
+    text = as_text_series(s)
+    if not _any_person_id(text):
+        return text
+    return text.str.replace(_PERSON_ID_IN_TEXT, PERSON_ID_PLACEHOLDER, regex=True)
+
+
+def _any_person_id(text: pd.Series) -> bool:
+    return bool(_PERSON_ID_IN_TEXT.search(JOINER.join(text.to_numpy(dtype=object, na_value=""))))
+
+
+def is_person_id_like_series(s: pd.Series) -> pd.Series:
+    """True where the whole (cleaned) value is shaped like a citizen ID or G-code, valid or not."""
+    text = as_text_series(s)
+    if not _any_person_id(text):  # the common case, one search: no value holds 13 digits in a row
+        return pd.Series(False, index=s.index)
+    return clean_text_series(text).str.fullmatch(_PERSON_ID_IN_TEXT.pattern).fillna(False).astype(bool)
 
 
 def school_id_parts(s: str) -> tuple[str, str, str]:

@@ -11,8 +11,10 @@ THAI_DIGITS: dict[int, int] = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0
 """str.translate table: Thai digits ๐–๙ → 0–9."""
 
 # Invisible or non-breaking characters that Excel exports and web forms leave in cells. `\s` already covers
-# NBSP in Python's re, but not the zero-width family, so they are listed explicitly.
-_INVISIBLE = "\u00a0\u200b\u200c\u200d\u2060\ufeff"
+# NBSP in Python's re, but not the zero-width family, so they are listed explicitly. Control characters
+# (C0 and C1, DEL) count as whitespace too: they carry no text, and downstream they break XML-based exports
+# (XLSX refuses them) and hide in pages.
+_INVISIBLE = "\u00a0\u200b\u200c\u200d\u2060\ufeff\x00-\x08\x0e-\x1f\x7f-\x9f"
 _WHITESPACE_RUN = f"[\\s{_INVISIBLE}]+"
 _SARA_AM = "\u0e33"
 _NIKHAHIT_SARA_AA = "\u0e4d\u0e32"  # ํ + า typed instead of ำ on some keyboards and OCR output
@@ -21,6 +23,18 @@ _THAI_DIGIT = re.compile("[\u0e50-\u0e59]")
 # Whitespace other than a single plain space, or two spaces in a row: the rows the whitespace rewrite changes.
 _UNUSUAL_SPACE = re.compile(f"[^\\S ]|  |[{_INVISIBLE}]")
 _NIKHAHIT = re.compile("\u0e4d")
+JOINER = "\uffff"
+"""Joins a column into one string for a single search: a noncharacter, never in text, matched by no pattern
+here (not whitespace, not a control character, not a digit)."""
+
+
+SHOWN_CHARACTERS = 60
+"""How much of a delivered value a reason quotes: the whole value stays in the reject's record."""
+
+
+def shorten(value: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """A value as a reason quotes it: a 1 MB cell must not make a 1 MB reason."""
+    return value if len(value) <= limit else f"{value[:limit]}… ({len(value):,} characters)"
 
 
 def thai_digits_to_arabic(s: str) -> str:
@@ -29,7 +43,7 @@ def thai_digits_to_arabic(s: str) -> str:
 
 def thai_digits_to_arabic_series(s: pd.Series) -> pd.Series:
     text = as_text_series(s)
-    joined = "\x00".join(text.to_numpy(dtype=object, na_value=""))
+    joined = JOINER.join(text.to_numpy(dtype=object, na_value=""))
     return _rewrite_where(text, joined, _THAI_DIGIT, lambda t: t.str.translate(THAI_DIGITS))
 
 
@@ -49,7 +63,8 @@ def clean_text(value: object) -> str | None:
 
 
 def clean_text_series(s: pd.Series) -> pd.Series:
-    """Thai digits → Arabic, whitespace runs (incl. NBSP, zero-width space) → one space, trimmed.
+    """Thai digits → Arabic, whitespace runs (incl. NBSP, zero-width space, control characters) → one space,
+    trimmed.
 
     Also recomposes sara am (ํา → ำ) so Thai labels compare equal however they were typed.
     Blank strings become missing. The result has pandas' string dtype.
@@ -57,7 +72,7 @@ def clean_text_series(s: pd.Series) -> pd.Series:
     text = as_text_series(s)
     # Each rewrite runs only on the rows that need it: one regex search over the whole column joined into a
     # single string is far cheaper than a per-row rewrite on millions of rows that are almost all clean.
-    joined = "\x00".join(text.to_numpy(dtype=object, na_value=""))
+    joined = JOINER.join(text.to_numpy(dtype=object, na_value=""))
     text = _rewrite_where(text, joined, _THAI_DIGIT, lambda t: t.str.translate(THAI_DIGITS))
     text = _rewrite_where(text, joined, _UNUSUAL_SPACE,
                           lambda t: t.str.replace(_WHITESPACE_RUN, " ", regex=True))

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from assets.contract.landing import YES_NO_LABELS
-from assets.parsing.text import clean_text_series, per_distinct
+from assets.parsing.text import clean_text_series, per_distinct, shorten
 
 _INTEGER = r"[+-]?[0-9]+(?:\.0*)?"  # '12.0' from spreadsheets is an integer
 _DECIMAL = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
 _THOUSANDS = r"(?<=\d)[, ](?=\d{3}(?:\D|$))"  # '1,234' and '1 234', not '1,5'
+_LARGEST_EXACT = 2**53  # float64 holds every whole number below this (and Int64 far beyond)
 
 _BOOL_WORDS: dict[str, bool] = {
     **{k.casefold(): v for k, v in YES_NO_LABELS.items()},
@@ -33,7 +34,7 @@ def _reasons(field: str, text: pd.Series, failed: pd.Series, what: str) -> pd.Se
     """"field: <what> 'value'" on failed rows, missing elsewhere."""
     reasons = pd.Series(None, index=text.index, dtype="str")
     if failed.any():
-        reasons[failed] = [f"{field}: {what} {v!r}" for v in text[failed]]
+        reasons[failed] = [f"{field}: {what} {shorten(v)!r}" for v in text[failed]]
     return reasons
 
 
@@ -79,7 +80,12 @@ def _numbers(s: pd.Series, field: str, pattern: str, what: str) -> tuple[pd.Seri
             text = text.str.replace(_THOUSANDS, "", regex=True)
         ok = text.str.fullmatch(pattern).fillna(False).astype(bool)
         numbers = pd.Series(pd.to_numeric(text.where(ok), errors="coerce"), dtype="Float64")
-        return numbers, _reasons(field, text, text.notna() & ~ok, what)
+        # Hundreds of digits parse to infinity, and from 2**53 a float no longer holds every whole number:
+        # such a value is a typo or garbage, never a count or an amount.
+        too_large = (numbers.abs() >= _LARGEST_EXACT).fillna(False).astype(bool)
+        reasons = _reasons(field, text, text.notna() & ~ok, what)
+        reasons = reasons.where(~too_large, _reasons(field, text, too_large, "number too large"))
+        return numbers.mask(too_large), reasons
 
     numbers, reasons = per_distinct(s, parse)
     return numbers.astype("Float64"), reasons.astype("str")

@@ -56,21 +56,32 @@ def _safe_name(name: str) -> bool:
     return bool(name) and name not in {".", ".."} and not any(c in name for c in ("/", "\\", "\0"))
 
 
+def _resolved(path: Path) -> Path:
+    """The real path behind a delivered name; a symlink loop or unreadable link is a DeliveryError."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as err:  # Python 3.11 reports a symlink loop as RuntimeError
+        raise DeliveryError(path, f"cannot resolve the link ({err})") from err
+
+
 def discover_deliveries(
     landing: Path, province: str, academic_year: int
 ) -> list[tuple[SourceFile, Path, str | None]]:
     """Every contract file present in <landing>/<province>/<academic_year>/, with the agency its name gives.
 
     Paths are resolved and must stay inside the landing folder: a symlinked file or folder pointing outside
-    raises DeliveryError, as does a name with '..' or a path separator. Files not in the contract are ignored.
+    (or looping) raises DeliveryError, as does a name with '..', a path separator or NUL. Files not in the
+    contract are ignored, whatever their names.
     """
     root = Path(landing).resolve()
     folder = Path(landing) / province / str(academic_year)
     if not _safe_name(province) or not _safe_name(str(academic_year)):
-        raise DeliveryError(folder, "province and year must be plain folder names")
+        # repr: a hostile name may carry line breaks or control characters into the logs
+        problem = f"province {province!r} and year {str(academic_year)!r} must be plain folder names"
+        raise DeliveryError(Path(landing), problem)
     if not folder.is_dir():
         return []
-    if not folder.resolve().is_relative_to(root):
+    if not _resolved(folder).is_relative_to(root):
         raise DeliveryError(folder, f"folder resolves outside the landing folder {root}")
     found: list[tuple[SourceFile, Path, str | None]] = []
     for source in source_files(province):
@@ -81,7 +92,7 @@ def discover_deliveries(
             path = folder / name
             if not (path.exists() or path.is_symlink()):
                 continue
-            target = path.resolve()
+            target = _resolved(path)
             if not target.is_relative_to(root):
                 raise DeliveryError(path, f"symlink points outside the landing folder ({target})")
             if not target.is_file():

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from assets.parsing.ids import redact_person_ids
+
 
 class DeliveryError(Exception):
     """A delivery that cannot be read at all (wrong encoding, missing column, truncated file).
@@ -16,8 +18,9 @@ class DeliveryError(Exception):
 
     def __init__(self, path: Path | str, problem: str) -> None:
         self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{path}: {problem}")
+        # A problem may quote a delivered value (a header, a cell in a library error): never a raw person ID.
+        self.problem = redact_person_ids(problem)
+        super().__init__(f"{path}: {self.problem}")
 
 
 @dataclass

@@ -9,14 +9,16 @@ What happens here, vectorised over the whole file:
 - school IDs are checked (10 digits, known affiliation, real province, and the delivering province);
 - every row with a problem goes to `rejects` with all its reasons joined by '; ', and its delivered values as
   JSON with the person ID replaced by its pseudonym; a row identical to an earlier row, or repeating an
-  earlier valid row's key, is rejected as "duplicate of row N".
+  earlier valid row's key, is rejected as "duplicate of row N";
+- a citizen ID or G-code typed anywhere else (a free-text field, a shifted column, hence a reason or a reject
+  record) is replaced by "[person ID removed]": raw identifiers never leave the adapter.
 
 Output typing (`AdapterResult.rows`, columns exactly `ENTITIES[entity].column_names`): text → pandas
 "string" (StringDtype, NA for missing), integer → "Int64", double → "Float64", boolean → "boolean",
 date → "datetime64[ns]" at midnight. `rejects` columns: source_row (Int64), reason (string), record (string:
-JSON object of delivered field → value; XLSX records also carry "_sheet"). Reasons do not repeat the row
-number: `source_row` holds it (e.g. source_row 17, reason "birth_date: Common-Era year 2012 where Buddhist
-Era expected").
+JSON object of delivered field → value, control characters shown as U+FFFD; XLSX records also carry
+"_sheet"). Reasons do not repeat the row number: `source_row` holds it (e.g. source_row 17, reason
+"birth_date: Common-Era year 2012 where Buddhist Era expected").
 """
 
 from __future__ import annotations
@@ -40,9 +42,14 @@ from assets.contract.landing import (
 )
 from assets.parsing.dates import parse_be_dates_series, parse_be_month_series
 from assets.parsing.grades import normalise_grade_series
-from assets.parsing.ids import classify_person_ids, is_valid_school_id_series
+from assets.parsing.ids import (
+    classify_person_ids,
+    is_person_id_like_series,
+    is_valid_school_id_series,
+    redact_person_ids_series,
+)
 from assets.parsing.pseudonym import Pseudonymiser
-from assets.parsing.text import clean_text_series
+from assets.parsing.text import SHOWN_CHARACTERS, clean_text_series, shorten
 from assets.parsing.values import map_labels_series, parse_bool_series, parse_float_series, parse_int_series
 from assets.sources.base import AdapterResult, DeliveryError
 from assets.sources.readers import (
@@ -94,7 +101,12 @@ def _reasons_where(mask: pd.Series | np.ndarray, texts: pd.Series | str, index: 
 
 
 def _quoted(field: str, what: str, values: pd.Series) -> pd.Series:
-    return field + ": " + what + " '" + values.astype("str") + "'"
+    text = values.astype("str")
+    long = (text.str.len() > SHOWN_CHARACTERS).fillna(False).to_numpy(dtype=bool)
+    if long.any():  # rare: shorten only those (the record keeps the whole value)
+        text = text.copy()
+        text[long] = [shorten(v) for v in text[long]]
+    return field + ": " + what + " '" + text + "'"
 
 
 def convert_grade(text: pd.Series, field: str) -> Converted:
@@ -138,15 +150,15 @@ def convert_value(field: str, column: Column, text: pd.Series) -> Converted:
     if column.type == "boolean":
         return parse_bool_series(text, field)
     if column.type == "integer":
-        return _in_range(*parse_int_series(text, field), column, field)
+        return _not_person_ids(*_in_range(*parse_int_series(text, field), column, field), text, field)
     if column.type == "double":
-        return _in_range(*parse_float_series(text, field), column, field)
+        return _not_person_ids(*_in_range(*parse_float_series(text, field), column, field), text, field)
     if column.type == "date" and column.name in MONTH_COLUMNS:
         # a month typed into an Excel date cell arrives as a full date (BBBB-mm-dd): its month is meant
         return parse_be_month_series(text.str.replace(_ISO_DAY, r"\1", regex=True), field)
     if column.type == "date":
         return parse_be_dates_series(text, field)
-    return clean_text_series(text), _no_reasons(text.index)
+    return redact_person_ids_series(clean_text_series(text)), _no_reasons(text.index)
 
 
 def _in_range(values: pd.Series, reasons: pd.Series, column: Column, field: str) -> Converted:
@@ -160,6 +172,15 @@ def _in_range(values: pd.Series, reasons: pd.Series, column: Column, field: str)
         reasons = reasons.where(~outside, message)
         values = values.mask(outside)
     return values, reasons
+
+
+def _not_person_ids(values: pd.Series, reasons: pd.Series, text: pd.Series, field: str) -> Converted:
+    """A citizen ID pasted into a count or an amount parses as a (huge) number: reject it, never load it."""
+    pasted = is_person_id_like_series(text).to_numpy()
+    if not pasted.any():
+        return values, reasons
+    reason = f"{field}: a citizen ID or G-code where a number belongs"
+    return values.mask(pasted), reasons.where(~pasted, reason)
 
 
 def combine_reasons(reasons: list[pd.Series], index: pd.Index) -> pd.Series:
@@ -341,20 +362,34 @@ def _typed_rows(
     return pd.DataFrame(columns, columns=entity.column_names)
 
 
+_JSON_ESCAPED_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+
+
+def _shown_in_json(values: pd.Series) -> pd.Series:
+    """Control characters as U+FFFD: JSON would write them as \\u00XX, digits that run into the value's own
+    digits and read like an identifier to anyone (or any audit) scanning the quarantine."""
+    if not values.str.contains(_JSON_ESCAPED_CONTROLS, regex=True).fillna(False).any():
+        return values
+    return values.str.replace(_JSON_ESCAPED_CONTROLS, "\ufffd", regex=True)
+
+
 def _rejects(
     table: DeliveredTable, person_keys: pd.Series | None, reasons: pd.Series, rejected: np.ndarray
 ) -> pd.DataFrame:
     """Rejected rows: delivered values as JSON with the raw person ID replaced by its pseudonym."""
     records = table.fields[rejected].copy()
-    if person_keys is not None:
-        records[PERSON_ID] = person_keys[rejected]
     if table.sheet is not None:
         records["_sheet"] = table.sheet[rejected]
+    for column in records.columns:  # before the keys go in: a hex key may hold 13 digits in a row by chance
+        records[column] = _shown_in_json(redact_person_ids_series(records[column]))
+    if person_keys is not None:
+        records[PERSON_ID] = person_keys[rejected]
     as_objects = records.astype(object).where(records.notna(), None)
     payload = [json.dumps(r, ensure_ascii=False) for r in as_objects.to_dict("records")]
+    reason = redact_person_ids_series(reasons[rejected])
     return pd.DataFrame({
         "source_row": pd.array(table.source_row[rejected], dtype="Int64"),
-        "reason": pd.array(reasons[rejected].to_numpy(dtype=object), dtype="string"),
+        "reason": pd.array(reason.to_numpy(dtype=object), dtype="string"),
         "record": pd.array(payload, dtype="string"),
     }, columns=list(REJECT_COLUMNS))
 

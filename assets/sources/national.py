@@ -2,9 +2,9 @@
 (cp874, like the national upload templates) and EEF poverty screening.
 
 Rows are attributed to a sandbox province by their codes (dbt derives the province the same way; the lineage
-column `province` stays 'national', the folder the file was delivered in): the school ID's province digits (positions 3-4),
-or for population the district code's first two digits. Rows of other provinces, and rows whose code is
-blank so that no province can be told, are out of scope: they are neither read nor rejected
+column `province` stays 'national', the folder the file was delivered in): the school ID's province digits
+(positions 3-4), or for population the district code's first two digits. Rows of other provinces, and rows
+whose code is blank so that no province can be told, are out of scope: they are neither read nor rejected
 (rows_read == rows + rejects still holds) and their count is given in the notes.
 """
 

@@ -20,12 +20,15 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import re
 import unicodedata
 import warnings
+import xml.etree.ElementTree as ElementTree
 import zipfile
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +39,7 @@ from assets.contract.entities import ENTITIES
 from assets.contract.landing import NEVER_LOADED, THAI_HEADERS, SourceFile
 from assets.parsing.encoding import decode_delivery
 from assets.parsing.errors import ParseError
+from assets.parsing.text import shorten
 from assets.sources.base import DeliveryError
 
 # EMIS enrolment files are not in the landing FIELDS table (their rows are grades, not records of one
@@ -178,12 +182,56 @@ def _table_from_columns(
     return pd.DataFrame(out, index=pd.RangeIndex(n_rows))
 
 
+MAX_CELL_CHARACTERS = 32_767
+"""Excel's own limit for a cell: no value typed into a spreadsheet or form is longer. A longer one is damage
+(a runaway quote, a pasted file): its row is rejected and the value kept only in short."""
+
+
+def _longest_line_bytes(data: bytes) -> int:
+    """Length of the longest LF-terminated line, found with numpy over the bytes (no text pass)."""
+    breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
+    edges = np.concatenate([[-1], breaks, [len(data)]])
+    return int(np.diff(edges).max()) - 1
+
+
+def reject_overlong_cells(table: DeliveredTable, data: bytes | None = None) -> DeliveredTable:
+    """Rows with a value longer than MAX_CELL_CHARACTERS get a row problem; the value is shortened.
+
+    With `data` (a text file's bytes) the common case costs one numpy pass: no line longer than the limit,
+    no cell longer either.
+    """
+    if data is not None and _longest_line_bytes(data) <= MAX_CELL_CHARACTERS:
+        return table
+    problems = pd.Series(None, index=table.fields.index, dtype="str")
+    for name in table.fields.columns:
+        lengths = table.fields[name].str.len()
+        overlong = (lengths > MAX_CELL_CHARACTERS).fillna(False).to_numpy(dtype=bool)
+        if not overlong.any():
+            continue
+        message = (name + ": value of " + lengths[overlong].map("{:,}".format)
+                   + " characters, longer than any spreadsheet cell")
+        problems[overlong] = problems[overlong].fillna("").str.cat(message, sep="; ").str.lstrip("; ")
+        table.fields.loc[overlong, name] = table.fields.loc[overlong, name].map(lambda v: shorten(v, 200))
+    if problems.isna().all():
+        return table
+    if table.row_problems is not None:  # a problem found while reading the line comes first
+        problems = table.row_problems.where(table.row_problems.notna(), problems)
+    table.notes.append(f"{int(problems.notna().sum())} rows with values too long for a cell rejected")
+    table.row_problems = problems
+    return table
+
+
 def _guard_binary(raw: RawFile) -> None:
     if not raw.data.strip():
         raise DeliveryError(raw.path, "empty file")
-    if b"\x00" in raw.data[:65536]:
+    # The whole file, not just its start: a NUL deep inside would reach the warehouse, where PostgreSQL
+    # refuses it in text and the whole load fails. bytes.find is a memchr, cheap even on large files.
+    nul = raw.data.find(b"\x00")
+    if nul >= 0:
+        line = raw.data.count(b"\n", 0, nul) + 1
         raise DeliveryError(
-            raw.path, "contains NUL bytes: UTF-16 or binary, not UTF-8 or cp874/TIS-620 text as expected"
+            raw.path, f"contains NUL bytes (first on line {line}, byte offset {nul}): UTF-16 or binary, "
+                      "not UTF-8 or cp874/TIS-620 text as expected"
         )
 
 
@@ -205,9 +253,39 @@ def read_csv_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
     """A delimited text file with one header line: decode, then one pandas pass with every value as text.
 
     A line with more fields than the header cannot be split reliably: it becomes a reject (its values are
-    not kept, as they may be shifted into the wrong columns) instead of failing the whole file.
+    not kept, as they may be shifted into the wrong columns) instead of failing the whole file. So does a
+    last line cut short where the file ends without a line break (a truncated file).
     """
     text, notes = decode_text(raw, source.encoding)
+    header, frame, caught = _parse_csv(raw, text)
+    try:
+        positions = resolve_headers(source, header, raw.path)
+    except DeliveryError as err:
+        raise DeliveryError(raw.path, err.problem + _delimiter_hint(header)) from None
+    skipped = _skipped_records(caught)
+    spanning = _has_spanning_fields(text, frame, skipped)
+    line, bad_lines = _physical_lines(header, frame, skipped, spanning=spanning)
+    problems = _truncated_last_line(text, frame, line, bad_lines)
+    # Blank lines came through as all-empty rows (so line numbers stay physical); drop them now.
+    blank = (frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), dtype=bool)
+    frame = frame[~blank]
+    columns = {name: frame.iloc[:, pos] for pos, name in positions.items()}
+    fields = _table_from_columns(source, columns, len(frame), notes)
+    row_problems = pd.Series(line[~blank]).map(problems).astype("str") if problems else None
+    table = DeliveredTable(fields.mask(fields == ""), line[~blank], notes=notes, row_problems=row_problems)
+    if problems:
+        notes.append("last line cut short where the file ends: rejected (truncated file?)")
+    table = reject_overlong_cells(table, raw.data)
+    return _with_bad_lines(table, bad_lines) if bad_lines else table
+
+
+def _parse_csv(raw: RawFile, text: str) -> tuple[list[str], pd.DataFrame, list[warnings.WarningMessage]]:
+    """(header cells, data rows with columns 0..n-1, pandas' warnings).
+
+    The header line is read as a data row (header=None) so that it alone fixes the number of fields: with
+    pandas' own header handling a first data line longer than the header turns its leading fields into an
+    index and shifts every column of every row, and later lines up to that width are truncated silently.
+    """
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
@@ -215,27 +293,32 @@ def read_csv_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
             frame = pd.read_csv(
                 io.BytesIO(text.encode("utf-8")), encoding="utf-8", dtype=str, keep_default_na=False,
                 na_filter=False, skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, on_bad_lines="warn",
+                header=None,
             )
     except pd.errors.EmptyDataError as err:
         raise DeliveryError(raw.path, "empty file (no header line)") from err
     except pd.errors.ParserError as err:
         raise DeliveryError(raw.path, f"malformed CSV: {err}") from err
-    positions = resolve_headers(source, frame.columns, raw.path)
-    bad_lines = _skipped_lines(caught)
-    line = _line_numbers(len(frame), bad_lines)
-    # Blank lines came through as all-empty rows (so line numbers stay physical); drop them now.
-    blank = (frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), dtype=bool)
-    frame = frame[~blank]
-    columns = {name: frame.iloc[:, pos] for pos, name in positions.items()}
-    fields = _table_from_columns(source, columns, len(frame), notes)
-    table = DeliveredTable(fields.mask(fields == ""), line[~blank], notes=notes)
-    return _with_bad_lines(table, bad_lines) if bad_lines else table
+    header = frame.iloc[0].tolist()
+    return header, frame.iloc[1:].reset_index(drop=True), caught
+
+
+def _delimiter_hint(header: list[str]) -> str:
+    """When the header did not split at commas, say which delimiter the file seems to use instead."""
+    if len(header) != 1:
+        return ""
+    for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if delimiter in str(header[0]):
+            return f" (the header line has no commas but {name}: the file is not comma-separated)"
+    return ""
 
 
 _SKIPPED_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
+_LINE_BREAK = r"\r\n|\r|\n"
 
 
-def _skipped_lines(caught: list[warnings.WarningMessage]) -> dict[int, str]:
+def _skipped_records(caught: list[warnings.WarningMessage]) -> dict[int, str]:
+    """pandas' 'Skipping line N' counts records (header = 1), which are lines unless a field spans lines."""
     found: dict[int, str] = {}
     for warning in caught:
         for number, expected, saw in _SKIPPED_LINE.findall(str(warning.message)):
@@ -243,10 +326,58 @@ def _skipped_lines(caught: list[warnings.WarningMessage]) -> dict[int, str]:
     return found
 
 
-def _line_numbers(n_rows: int, skipped: dict[int, str]) -> np.ndarray:
-    """Physical line numbers of the parsed rows: 2, 3, ... with the skipped lines left out."""
-    lines = np.arange(2, 2 + n_rows + len(skipped), dtype=np.int64)
-    return lines[~np.isin(lines, list(skipped))] if skipped else lines
+def _has_spanning_fields(text: str, frame: pd.DataFrame, skipped: dict[int, str]) -> bool:
+    """Whether a quoted field holds a line break: more physical lines than records (three C-speed counts)."""
+    if '"' not in text:
+        return False
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    lines = breaks + (0 if text.endswith(("\n", "\r")) else 1)
+    return lines != 1 + len(frame) + len(skipped)
+
+
+def _physical_lines(
+    header: list[str], frame: pd.DataFrame, skipped: dict[int, str], *, spanning: bool
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Physical line numbers of the parsed rows and of the skipped records (2, 3, ... in a plain file).
+
+    A quoted field may hold line breaks (a cell typed with Alt+Enter in Excel): its record then spans several
+    lines and every later line number shifts. A skipped record's own extra lines are unknown (its fields are
+    not kept): it is counted as one line.
+    """
+    records = np.arange(2, 2 + len(frame) + len(skipped), dtype=np.int64)
+    parsed = ~np.isin(records, list(skipped)) if skipped else np.ones(len(records), dtype=bool)
+    if not spanning:
+        return records[parsed], skipped
+    header_extra = sum(len(re.findall(_LINE_BREAK, str(c))) for c in header)
+    spans = np.ones(len(records), dtype=np.int64)
+    spans[parsed] += _embedded_line_breaks(frame)
+    starts = 2 + header_extra + np.cumsum(spans) - spans
+    skipped_lines = {int(starts[r - 2]): problem for r, problem in skipped.items()}
+    return starts[parsed], skipped_lines
+
+
+def _embedded_line_breaks(frame: pd.DataFrame) -> np.ndarray:
+    extra = np.zeros(len(frame), dtype=np.int64)
+    for position in range(len(frame.columns)):
+        column = frame.iloc[:, position]
+        if column.str.contains(_LINE_BREAK, regex=True).any():
+            extra += column.str.count(_LINE_BREAK).to_numpy(dtype=np.int64)
+    return extra
+
+
+def _truncated_last_line(
+    text: str, frame: pd.DataFrame, line: np.ndarray, bad_lines: dict[int, str]
+) -> dict[int, str]:
+    """{line: problem} for a last line with fewer fields than the header in a file without a final line
+    break: a file cut off mid-line. (pandas pads short lines with blanks, which would load half a row.)"""
+    if not len(frame) or text.endswith(("\n", "\r")) or (bad_lines and max(bad_lines) > line[-1]):
+        return {}
+    last_line = re.split(_LINE_BREAK, text)[-1]
+    fields = next(csv.reader([last_line]), [])
+    if not any(f.strip() for f in fields) or len(fields) >= len(frame.columns):
+        return {}
+    return {int(line[-1]): f"line has {len(fields)} fields where the header has {len(frame.columns)} and "
+                           "the file ends there: cut short (truncated file?)"}
 
 
 def _with_bad_lines(table: DeliveredTable, bad_lines: dict[int, str]) -> DeliveredTable:
@@ -254,7 +385,8 @@ def _with_bad_lines(table: DeliveredTable, bad_lines: dict[int, str]) -> Deliver
     bad = pd.DataFrame(index=range(len(bad_lines)), columns=table.fields.columns, dtype="str")
     fields = pd.concat([table.fields, bad], ignore_index=True)
     rows = np.concatenate([table.source_row, np.fromiter(bad_lines, dtype=np.int64)])
-    problems = pd.Series([None] * len(table) + list(bad_lines.values()), dtype="str")
+    own = [None] * len(table) if table.row_problems is None else list(table.row_problems)
+    problems = pd.Series(own + list(bad_lines.values()), dtype="str")
     order = np.argsort(rows, kind="stable")
     table.notes.append(f"{len(bad_lines)} lines with too many fields rejected")
     return DeliveredTable(fields.iloc[order].reset_index(drop=True), rows[order], notes=table.notes,
@@ -274,18 +406,25 @@ def _json_text(value: object) -> object:
 
 
 def read_jsonl_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
-    """JSON Lines: one object per line. A line that is not a JSON object makes the file unreadable."""
+    """JSON Lines: one object per line. A line that is not a JSON object makes the file unreadable.
+
+    Lines end at LF, CRLF or CR only: str.splitlines would also split at U+2028 and other separators that
+    JSON allows unescaped inside strings, breaking valid lines apart.
+    """
     text, notes = decode_text(raw, source.encoding)
     records: list[dict[str, object]] = []
     line_numbers: list[int] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(re.split(_LINE_BREAK, text), start=1):
         if not line.strip():
             continue
         try:
-            # Numbers stay as their literal text: a citizen ID sent as a JSON number must not become a float.
-            record = json.loads(line, parse_int=str, parse_float=str)
+            # Numbers stay as their literal text: a citizen ID sent as a JSON number must not become a float;
+            # NaN and Infinity too, so they are judged as the text they are instead of vanishing as missing.
+            record = json.loads(line, parse_int=str, parse_float=str, parse_constant=str)
         except json.JSONDecodeError as err:
             raise DeliveryError(raw.path, f"line {number} is not valid JSON ({err.msg})") from err
+        except RecursionError as err:
+            raise DeliveryError(raw.path, f"line {number} nests JSON arrays or objects too deeply") from err
         if not isinstance(record, dict):
             raise DeliveryError(raw.path, f"line {number} is not a JSON object")
         records.append(record)
@@ -301,7 +440,8 @@ def read_jsonl_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
             column = column.map(_json_text)
         columns[name] = column
     fields = _table_from_columns(source, columns, len(frame), notes)
-    return DeliveredTable(fields.mask(fields == ""), np.asarray(line_numbers, dtype=np.int64), notes=notes)
+    table = DeliveredTable(fields.mask(fields == ""), np.asarray(line_numbers, dtype=np.int64), notes=notes)
+    return reject_overlong_cells(table, raw.data)
 
 
 def _cell_text(value: object) -> str | None:
@@ -334,16 +474,63 @@ def _date_cell_text(value: dt.date) -> str:
     return text
 
 
-# Damaged workbooks surface as zip, XML or key errors from openpyxl; all mean "cannot read this file".
+# Damaged workbooks surface as zip, zlib, XML, key or value errors from zipfile and openpyxl; all mean
+# "cannot read this file". RuntimeError: an encrypted member; NotImplementedError: an unknown compression;
+# ArithmeticError: a date serial beyond the calendar.
 _XLSX_ERRORS: tuple[type[BaseException], ...] = (
     zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, TypeError, IndexError, AttributeError,
+    ElementTree.ParseError, zlib.error, RuntimeError, NotImplementedError, ArithmeticError,
 )
 _HEADER_SEARCH_ROWS = 5  # header row is looked for among the first few rows
+_EXCEL_MAX_ROWS = 1_048_576
+
+# Zip-bomb guard, checked on the zip directory before anything is decompressed. Python's zipfile never
+# inflates a member past the size the directory declares (it fails the CRC check instead), so the declared
+# sizes bound what reading can cost. A province workbook of ~100,000 rows inflates to well under 100 MiB;
+# worksheet XML deflates about 10:1, a bomb's zeros about 1000:1.
+MAX_XLSX_MEMBERS = 10_000
+MAX_XLSX_INFLATED_BYTES = 512 * 2**20
+MAX_XLSX_RATIO = 200
+_RATIO_CHECKED_FROM_BYTES = 8 * 2**20
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .xlsx and old .xls are OLE files
 
 
 def _xlsx_error(path: Path, err: BaseException) -> DeliveryError:
     detail = str(err) or type(err).__name__
-    return DeliveryError(path, f"not a readable XLSX workbook (truncated or corrupt: {detail})")
+    return DeliveryError(path, f"not a readable XLSX workbook (truncated or corrupt: {detail[:300]})")
+
+
+def _mebibytes(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def guard_xlsx_archive(raw: RawFile) -> None:
+    """Refuse, from the zip directory alone, a workbook that is not a plain zip or would inflate too far."""
+    if raw.data.startswith(_OLE_SIGNATURE):
+        raise DeliveryError(raw.path, "an encrypted (password-protected) workbook or an old .xls file, not "
+                                      ".xlsx: save it as .xlsx without a password")
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw.data)) as archive:
+            members = archive.infolist()
+    except _XLSX_ERRORS as err:
+        raise _xlsx_error(raw.path, err) from err
+    refused = "refused before decompressing"
+    if len(members) > MAX_XLSX_MEMBERS:
+        raise DeliveryError(raw.path, f"{refused}: {len(members):,} zip members (limit {MAX_XLSX_MEMBERS:,})")
+    for member in members:
+        if member.flag_bits & 0x1:
+            raise DeliveryError(raw.path, f"{refused}: member {member.filename[:80]!r} is encrypted")
+        if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise DeliveryError(raw.path, f"{refused}: member {member.filename[:80]!r} uses compression "
+                                          f"method {member.compress_type}, not one Excel writes")
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size >= _RATIO_CHECKED_FROM_BYTES and ratio > MAX_XLSX_RATIO:
+            raise DeliveryError(raw.path, f"{refused}: member {member.filename[:80]!r} would inflate "
+                                          f"{ratio:,.0f}-fold to {_mebibytes(member.file_size)} (a zip bomb)")
+    inflated = sum(m.file_size for m in members)
+    if inflated > MAX_XLSX_INFLATED_BYTES:
+        raise DeliveryError(raw.path, f"{refused}: it would inflate to {_mebibytes(inflated)} (limit "
+                                      f"{_mebibytes(MAX_XLSX_INFLATED_BYTES)}): a zip bomb, not a workbook")
 
 
 def read_xlsx_table(raw: RawFile, source: SourceFile, agency: str | None = None) -> DeliveredTable:
@@ -355,6 +542,7 @@ def read_xlsx_table(raw: RawFile, source: SourceFile, agency: str | None = None)
     import openpyxl  # local: only the XLSX provinces need it
 
     _guard_empty(raw)
+    guard_xlsx_archive(raw)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(raw.data), read_only=True, data_only=True)
     except _XLSX_ERRORS as err:
@@ -370,12 +558,17 @@ def read_xlsx_table(raw: RawFile, source: SourceFile, agency: str | None = None)
     finally:
         workbook.close()
     notes = [note for part in parts for note in part.notes]
+    problems = None
+    if any(p.row_problems is not None for p in parts):
+        problems = pd.concat([pd.Series(None, index=p.fields.index, dtype="str") if p.row_problems is None
+                              else p.row_problems for p in parts], ignore_index=True)
     return DeliveredTable(
         pd.concat([p.fields for p in parts], ignore_index=True),
         np.concatenate([p.source_row for p in parts]),
         pd.concat([p.agency for p in parts], ignore_index=True) if parts[0].agency is not None else None,
         pd.concat([p.sheet for p in parts], ignore_index=True),
         list(dict.fromkeys(notes)),
+        problems,
     )
 
 
@@ -405,34 +598,94 @@ def _sheets_to_read(
     return pairs
 
 
+Cells = dict[int, object]
+"""One sheet row as its cells: column number (1-based) → value."""
+
+
+def _sheet_rows(sheet: object) -> Iterator[tuple[int, Cells]]:
+    """(sheet row number, cells) for each row element of the sheet XML, in file order.
+
+    Read with openpyxl's worksheet parser rather than `iter_rows`, which pads every row to the sheet's
+    declared dimension (a forged A1:XFD1048576 would mean 17 billion cells) and silently drops a row numbered
+    at or below the one before it (a damaged sheet would lose rows without a word).
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    workbook = sheet.parent  # type: ignore[attr-defined]
+    with sheet._get_source() as xml:  # type: ignore[attr-defined]
+        parser = WorkSheetParser(xml, sheet._shared_strings, data_only=True,  # type: ignore[attr-defined]
+                                 epoch=workbook.epoch, date_formats=workbook._date_formats,
+                                 timedelta_formats=workbook._timedelta_formats)
+        for number, cells in parser.parse():
+            yield number, {cell["column"]: cell["value"] for cell in cells if cell["value"] is not None}
+
+
+def _ordered_rows(path: Path, name: str, rows: Iterator[tuple[int, Cells]]) -> Iterator[tuple[int, Cells]]:
+    """The rows, refusing the sheet when row numbers do not increase (some rows would be lost)."""
+    previous = 0
+    for number, cells in rows:
+        if not previous < number <= _EXCEL_MAX_ROWS:
+            problem = (f"sheet '{name}': row number {number} after row {previous} (rows out of order, "
+                       f"repeated or beyond Excel's {_EXCEL_MAX_ROWS:,}): a damaged sheet")
+            raise DeliveryError(path, problem)
+        previous = number
+        yield number, cells
+
+
+def _as_tuple(cells: Cells, width: int | None = None) -> tuple[object, ...]:
+    width = max(cells, default=0) if width is None else width
+    return tuple(cells.get(column) for column in range(1, width + 1))
+
+
 def _read_sheet(
     raw: RawFile, source: SourceFile, sheet: object, name: str, agency: str | None
 ) -> DeliveredTable:
-    rows = list(sheet.iter_rows(values_only=True))  # type: ignore[attr-defined]
-    header_index = _find_header_row(rows, source)
+    rows = _ordered_rows(raw.path, name, _sheet_rows(sheet))
+    top: dict[int, Cells] = {}
+    after_top: list[tuple[int, Cells]] = []
+    for number, cells in rows:
+        if number > _HEADER_SEARCH_ROWS:
+            after_top.append((number, cells))
+            break
+        top[number] = cells
+    candidates = [_as_tuple(top.get(number, {})) for number in range(1, _HEADER_SEARCH_ROWS + 1)]
+    header_index = _find_header_row(candidates, source)
     if header_index is None:
-        if not any(any(c is not None for c in r) for r in rows):
-            raise DeliveryError(raw.path, f"sheet '{name}' is empty")
-        found = rows[1] if source.header_groups and len(rows) > 1 else rows[0]
-        resolve_headers(source, found, Path(f"{raw.path} [sheet '{name}']"))  # raises naming the missing one
-        raise DeliveryError(raw.path, f"sheet '{name}': header row not found")
+        _raise_no_header(raw, source, name, candidates, itertools.chain(after_top, rows))
     notes = []
     if source.header_groups and header_index == 0:
         notes.append(f"sheet '{name}': no group-title row above the headers")
-    positions = resolve_headers(source, rows[header_index], raw.path)
-    body = rows[header_index + 1:]
+    positions = resolve_headers(source, candidates[header_index], raw.path)
     width = max(positions) + 1
-    matrix = [tuple(r[:width]) + (None,) * (width - len(r)) for r in body]
+    body = itertools.chain(((n, c) for n, c in top.items() if n > header_index + 1), after_top, rows)
+    numbers: list[int] = []
+    matrix: list[tuple[object, ...]] = []
+    for number, cells in body:
+        values = _as_tuple(cells, width)
+        if any(v is not None for v in values):  # blank rows are skipped but keep their numbers
+            numbers.append(number)
+            matrix.append(values)
     frame = pd.DataFrame(matrix, columns=range(width), dtype=object)  # object: no type guessing
     columns = {field_name: frame[pos].map(_cell_text) for pos, field_name in positions.items()}
     fields = _table_from_columns(source, columns, len(frame), notes)
     fields = fields.mask(fields.apply(lambda c: c.str.strip() == ""))
     blank = fields.isna().all(axis=1).to_numpy()
-    source_row = np.arange(len(fields), dtype=np.int64) + header_index + 2  # sheet rows are 1-based
-    table = DeliveredTable(fields, source_row, notes=notes).subset(~blank)
+    table = reject_overlong_cells(DeliveredTable(fields, np.asarray(numbers, dtype=np.int64), notes=notes))
+    table = table.subset(~blank)
     table.sheet = pd.Series([name] * len(table), dtype="str")
     table.agency = pd.Series([agency] * len(table), dtype="str") if agency is not None else None
     return table
+
+
+def _raise_no_header(
+    raw: RawFile, source: SourceFile, name: str, candidates: list[tuple[object, ...]],
+    rest: Iterable[tuple[int, Cells]],
+) -> None:
+    if not any(any(c is not None for c in row) for row in candidates) and not any(cells for _, cells in rest):
+        raise DeliveryError(raw.path, f"sheet '{name}' is empty")
+    found = candidates[1] if source.header_groups else candidates[0]
+    resolve_headers(source, found, Path(f"{raw.path} [sheet '{name}']"))  # raises naming the missing one
+    raise DeliveryError(raw.path, f"sheet '{name}': header row not found")
 
 
 def _find_header_row(rows: list[tuple[object, ...]], source: SourceFile) -> int | None:

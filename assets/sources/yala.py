@@ -11,13 +11,18 @@ from assets.sources.common import ProvinceAdapter
 
 
 def agency_from_file_name(source: SourceFile, path: Path) -> str | None:
-    """'students_opec.jsonl' against 'students_{agency}.jsonl' → 'opec'; None when the name has no agency."""
+    """'students_opec.jsonl' against 'students_{agency}.jsonl' → 'opec'; None when the name has no agency.
+
+    Only the contract's agencies count: a file renamed to carry anything else ('students_x'; drop…') must
+    not put that text into every row's agency column.
+    """
     if "{agency}" not in source.file_name:
         return None
     prefix, suffix = source.file_name.split("{agency}")
     name = path.name
     if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
-        return name[len(prefix):len(name) - len(suffix)]
+        agency = name[len(prefix):len(name) - len(suffix)]
+        return agency if agency in source.agencies else None
     return None
 
 

@@ -33,6 +33,7 @@ from dagster import ConfigurableResource
 from sqlalchemy.engine import URL, make_url
 
 from assets.contract.entities import ColumnType, Entity
+from pipelines.failpoints import failpoint
 
 RAW_SCHEMA = "raw"
 QUARANTINE_TABLE = f"{RAW_SCHEMA}.quarantine"
@@ -40,6 +41,9 @@ DELIVERIES_TABLE = f"{RAW_SCHEMA}.deliveries"
 PG_PASSWORD_ENV = "EDUSANDBOX_PG_PASSWORD"
 LOCK_WAIT_SECONDS = float(os.environ.get("EDUSANDBOX_DUCKDB_LOCK_WAIT", "300"))
 COPY_CHUNK_ROWS = 100_000
+COPY_NULL, COPY_NULL_SQL = "\x1e", "\\x1e"
+"""How COPY marks a missing value: the record-separator control character, which no loaded text can hold (the
+adapters turn control characters into spaces and JSON escapes them), so a school really named \\N stays text."""
 
 QUARANTINE_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
     ("province", "text"), ("academic_year", "integer"), ("entity", "text"), ("agency", "text"),
@@ -180,9 +184,11 @@ class Warehouse:
                 marker = "?" if self.kind == "duckdb" else "%s"
                 cursor.execute(f"delete from {side.name} where province = {marker} and academic_year = {marker} "
                                f"and entity = {marker}", (province, academic_year, entity.name))
+            failpoint("warehouse.replace_partition.after_delete")
             self._insert(cursor, table, rows)
             self._insert(cursor, QUARANTINE, quarantine)
             self._insert(cursor, DELIVERIES, deliveries)
+            failpoint("warehouse.replace_partition.before_commit")
 
     def table_exists(self, table: str) -> bool:
         return bool(self._existing_columns(table))
@@ -356,7 +362,8 @@ class PostgresWarehouse(Warehouse):
             return
         columns = ", ".join(table.column_names)
         stream = _CsvStream(frame[table.column_names], [kind for _, kind in table.columns])
-        cursor.copy_expert(f"copy {table.name} ({columns}) from stdin with (format csv, null '\\N')", stream)
+        cursor.copy_expert(f"copy {table.name} ({columns}) from stdin with (format csv, null E'{COPY_NULL_SQL}')",
+                           stream)
 
     def dbt_env(self) -> dict[str, str]:
         env = {"EDUSANDBOX_DBT_TARGET": "postgres", "EDUSANDBOX_PG_HOST": str(self.params["host"]),
@@ -381,7 +388,7 @@ class _CsvStream(io.RawIOBase):
             for column, kind in zip(chunk.columns, kinds, strict=True):
                 if kind == "date":
                     chunk[column] = pd.to_datetime(chunk[column]).dt.strftime("%Y-%m-%d")
-            yield chunk.to_csv(index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL,
+            yield chunk.to_csv(index=False, header=False, na_rep=COPY_NULL, quoting=csv.QUOTE_MINIMAL,
                                lineterminator="\n").encode("utf-8")
 
     def readable(self) -> bool:

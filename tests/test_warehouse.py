@@ -1,0 +1,165 @@
+"""The warehouse client on DuckDB and on a real PostgreSQL server: partitions replaced atomically, never duplicated,
+values round-tripped exactly (NULL is not the text "\\N"), drift and stray rows refused, marts promoted in one go."""
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+
+from assets.contract.entities import ENTITIES
+from pipelines.resources.warehouse import DELIVERIES, QUARANTINE, Warehouse, WarehouseError
+
+SCHOOLS = ENTITIES["schools"]
+TRAINING = ENTITIES["training"]
+
+
+def schools(province: str, year: int, names: list[str | None]) -> pd.DataFrame:
+    n = len(names)
+    code = {"yala": "95", "satun": "91"}[province]
+    return pd.DataFrame({
+        "school_id": pd.array([f"10{code}0100{i:02d}" for i in range(n)], dtype="string"),
+        "school_name": pd.array(names, dtype="string"),
+        "affiliation": pd.array(["10"] * n, dtype="string"),
+        "area_code": pd.array([None] * n, dtype="string"),
+        "district_code": pd.array([f"{code}01"] * n, dtype="string"),
+        "subdistrict_code": pd.array([f"{code}0101"] * n, dtype="string"),
+        "levels_offered": pd.array(["อนุบาล-ประถมศึกษา"] * n, dtype="string"),
+        "sandbox_member": pd.array([True, False, None][:n] + [True] * max(0, n - 3), dtype="boolean"),
+        "province": pd.array([province] * n, dtype="string"),
+        "academic_year": pd.array([year] * n, dtype="Int64"),
+        "agency": pd.array(["obec"] * n, dtype="string"),
+        "source_sha256": pd.array(["f" * 64] * n, dtype="string"),
+        "source_file": pd.array(["schools.csv"] * n, dtype="string"),
+        "source_row": pd.array(range(2, n + 2), dtype="Int64"),
+    })[SCHOOLS.column_names]
+
+
+def side_tables(province: str, year: int, quarantined: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    quarantine = pd.DataFrame({
+        "province": [province] * quarantined, "academic_year": [year] * quarantined,
+        "entity": ["schools"] * quarantined, "agency": ["obec"] * quarantined,
+        "source_sha256": ["f" * 64] * quarantined, "source_file": ["schools.csv"] * quarantined,
+        "source_row": list(range(90, 90 + quarantined)), "reason": ["school_id: invalid school ID"] * quarantined,
+        "record": ['{"school_id": "x"}'] * quarantined,
+    })[QUARANTINE.column_names]
+    deliveries = pd.DataFrame([{
+        "province": province, "academic_year": year, "entity": "schools", "agency": "obec",
+        "source_file": "schools.csv", "source_sha256": "f" * 64, "archived_path": "/archive/ff/f.csv",
+        "rows_read": 3 + quarantined, "rows_loaded": 3, "rows_quarantined": quarantined,
+        "ingested_at": "2026-11-26T00:00:00+00:00"}])[DELIVERIES.column_names]
+    return quarantine, deliveries
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    if request.param == "duckdb":
+        yield Warehouse.from_url(f"duckdb:///{tmp_path_factory.mktemp('wh') / 'warehouse.duckdb'}")
+        return
+    request.applymarker(pytest.mark.postgres)
+    server = request.getfixturevalue("postgres_server")
+    with server.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("drop schema if exists raw cascade; drop schema if exists marts cascade; "
+                       "drop schema if exists marts_build cascade")
+    yield Warehouse.from_url(server.url)
+
+
+def count(warehouse: Warehouse, table: str, where: str = "true") -> int:
+    return int(warehouse.read_frame(f"select count(*) as n from {table} where {where}")["n"].iloc[0])
+
+
+def test_replacing_a_partition_twice_leaves_one_copy_and_other_partitions_alone(warehouse: Warehouse) -> None:
+    warehouse.ensure_raw_table(SCHOOLS)
+    for year in (2566, 2567):
+        warehouse.replace_partition(SCHOOLS, "yala", year, schools("yala", year, ["ก", "ข", "ค"]),
+                                    *side_tables("yala", year, 2))
+    warehouse.replace_partition(SCHOOLS, "satun", 2566, schools("satun", 2566, ["ง"]), *side_tables("satun", 2566, 0))
+    again = schools("yala", 2566, ["ก ใหม่", "ข", "ค"])
+    warehouse.replace_partition(SCHOOLS, "yala", 2566, again, *side_tables("yala", 2566, 1))
+    assert count(warehouse, "raw.schools") == 7
+    assert count(warehouse, "raw.schools", "province = 'yala' and academic_year = 2566") == 3
+    assert set(warehouse.read_frame("select school_name from raw.schools where academic_year = 2566 and "
+                                    "province = 'yala'")["school_name"]) == {"ก ใหม่", "ข", "ค"}
+    assert count(warehouse, "raw.quarantine", "province = 'yala' and academic_year = 2566") == 1
+    assert count(warehouse, "raw.quarantine", "province = 'yala' and academic_year = 2567") == 2
+    assert count(warehouse, "raw.deliveries") == 3
+
+
+def test_values_round_trip_exactly_and_missing_stays_missing(warehouse: Warehouse) -> None:
+    warehouse.ensure_raw_table(SCHOOLS)
+    names = ["\\N", None, '=HYPERLINK("x") "quoted", comma\nnewline']
+    warehouse.replace_partition(SCHOOLS, "yala", 2566, schools("yala", 2566, names), *side_tables("yala", 2566, 0))
+    back = warehouse.read_frame("select school_name, sandbox_member from raw.schools order by source_row")
+    assert back["school_name"].iloc[0] == "\\N"
+    assert pd.isna(back["school_name"].iloc[1])
+    assert back["school_name"].iloc[2] == names[2]
+    assert [None if pd.isna(v) else bool(v) for v in back["sandbox_member"]] == [True, False, None]
+
+
+def test_dates_and_doubles_keep_their_types(warehouse: Warehouse) -> None:
+    warehouse.ensure_raw_table(TRAINING)
+    rows = pd.DataFrame({
+        "teacher_key": pd.array(["a" * 32], dtype="string"), "school_id": pd.array(["1095010001"], dtype="string"),
+        "course_name": pd.array(["การจัดการเรียนรู้เชิงรุก"], dtype="string"),
+        "skill_area": pd.array([None], dtype="string"), "hours": pd.array([12.5], dtype="Float64"),
+        "completed_on": pd.to_datetime(["2023-08-01"]).astype("datetime64[ns]"),
+        "province": pd.array(["yala"], dtype="string"), "academic_year": pd.array([2566], dtype="Int64"),
+        "agency": pd.array([None], dtype="string"), "source_sha256": pd.array(["e" * 64], dtype="string"),
+        "source_file": pd.array(["training.jsonl"], dtype="string"), "source_row": pd.array([1], dtype="Int64"),
+    })[TRAINING.column_names]
+    empty_q = side_tables("yala", 2566, 0)[0]
+    deliveries = side_tables("yala", 2566, 0)[1].assign(entity="training")
+    warehouse.replace_partition(TRAINING, "yala", 2566, rows, empty_q, deliveries)
+    back = warehouse.read_frame("select hours, completed_on from raw.training")
+    assert float(back["hours"].iloc[0]) == 12.5
+    assert pd.Timestamp(back["completed_on"].iloc[0]).date() == dt.date(2023, 8, 1)
+
+
+def test_rows_of_another_partition_are_refused_and_nothing_is_written(warehouse: Warehouse) -> None:
+    warehouse.ensure_raw_table(SCHOOLS)
+    stray = schools("yala", 2567, ["ก"])
+    with pytest.raises(WarehouseError, match="not in partition"):
+        warehouse.replace_partition(SCHOOLS, "yala", 2566, stray, *side_tables("yala", 2566, 0))
+    assert count(warehouse, "raw.schools") == 0
+
+
+def test_a_failure_inside_the_transaction_keeps_the_previous_partition(warehouse: Warehouse) -> None:
+    warehouse.ensure_raw_table(SCHOOLS)
+    warehouse.replace_partition(SCHOOLS, "yala", 2566, schools("yala", 2566, ["ก", "ข"]),
+                                *side_tables("yala", 2566, 0))
+    broken = side_tables("yala", 2566, 0)[1].assign(rows_read="not a number")  # fails on insert, after the delete
+    with pytest.raises(Exception):  # noqa: B017 - the engine's own error type (DuckDB or psycopg2)
+        warehouse.replace_partition(SCHOOLS, "yala", 2566, schools("yala", 2566, ["ค"]),
+                                    side_tables("yala", 2566, 0)[0], broken)
+    names = set(warehouse.read_frame("select school_name from raw.schools")["school_name"])
+    assert names == {"ก", "ข"}
+
+
+def test_a_raw_table_whose_columns_drifted_from_the_contract_is_refused(warehouse: Warehouse) -> None:
+    warehouse.execute("create schema if not exists raw")
+    warehouse.execute("create table raw.schools (school_id varchar, school_name varchar)")
+    with pytest.raises(WarehouseError, match="the contract says"):
+        warehouse.ensure_raw_table(SCHOOLS)
+
+
+def test_promoting_moves_every_built_table_and_replaces_the_old_ones(warehouse: Warehouse) -> None:
+    warehouse.execute("create schema if not exists marts")
+    warehouse.execute("create table marts.fct_a as select 1 as v")
+    warehouse.execute("create schema if not exists marts_build")
+    warehouse.execute("create table marts_build.fct_a as select 2 as v")
+    warehouse.execute("create table marts_build.fct_b as select 3 as v")
+    assert warehouse.promote_schema("marts_build", "marts") == ["fct_a", "fct_b"]
+    assert int(warehouse.read_frame("select v from marts.fct_a")["v"].iloc[0]) == 2
+    assert int(warehouse.read_frame("select v from marts.fct_b")["v"].iloc[0]) == 3
+    assert warehouse.tables_in("marts_build") == []
+    assert warehouse.promote_schema("marts_build", "marts") == []
+
+
+def test_an_unsupported_or_in_memory_url_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(WarehouseError, match="unsupported warehouse"):
+        Warehouse.from_url("mysql://user:secret@host/db")
+    with pytest.raises(WarehouseError, match="in-memory"):
+        Warehouse.from_url("duckdb:///:memory:")
+    with pytest.raises(WarehouseError) as refused:
+        Warehouse.from_url("postgresql://user:secret@127.0.0.1:1/nowhere").read_frame("select 1")
+    assert "secret" not in str(refused.value)
