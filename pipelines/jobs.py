@@ -3,7 +3,7 @@ run over a range of years ingests those years once each (single-run backfill pol
 marts and the site once.
 
 - `full_refresh`: every delivery of every province, dbt build, publication (schedules, `edusandbox run`).
-- `refresh_<province>`: one landing folder's ingest assets and everything downstream of them (its sensor).
+- `refresh_<province>`: one landing folder's ingest assets, then dbt and publication (its sensor).
 - `check_delivery_freshness`: only the delivery-age checks (daily schedule).
 """
 
@@ -27,12 +27,12 @@ def refresh_job_name(folder: str) -> str:
 
 
 def selection_for(folders: list[str] | tuple[str, ...]) -> AssetSelection:
-    """The ingest assets of these landing folders, everything downstream of them, and the dbt nodes those
-    depend on (seeds, other entities' staging views): on a fresh warehouse one province's run must still build
-    its marts. Other folders' ingest assets are not run."""
-    downstream = AssetSelection.groups(*[ingest_group(f) for f in folders]).downstream()
+    """The ingest assets of these landing folders, then every dbt model and the monitors. dbt is not narrowed
+    to the models downstream of the folders: its tests reference marts outside that set (relationships to
+    dimensions), the marts are built and tested whole in the build schema before promotion, and nearly every
+    mart unions all provinces anyway. Other folders' ingest assets are not run."""
     every_ingest = AssetSelection.groups(*[ingest_group(f) for f in LANDING_FOLDERS])
-    return downstream | (downstream.upstream() - every_ingest)
+    return AssetSelection.groups(*[ingest_group(f) for f in folders]) | (AssetSelection.all() - every_ingest)
 
 
 full_refresh_job = define_asset_job(
