@@ -6,7 +6,8 @@ Creates the roles if missing (NOLOGIN unless a password is given in the environm
 schema but `marts`, and leaves the rest to the dbt build: the post-hook `apply_mart_access`
 (dbt_project/macros/access_control.sql) grants SELECT on each mart table and adds row-level-security policies
 so an office role reads only its province's rows. Passwords come only from the environment:
-EDUSANDBOX_PG_PASSWORD_OFFICE_YALA, ..._SATUN, ..._MAE_HONG_SON, ..._SUKHOTHAI, EDUSANDBOX_PG_PASSWORD_ANALYST.
+EDUSANDBOX_PG_PASSWORD_OFFICE_YALA, ..._SATUN, ..._MAE_HONG_SON, ..._SUKHOTHAI,
+EDUSANDBOX_PG_PASSWORD_ANALYST.
 Run it as a role with CREATEROLE (the warehouse owner in the throwaway test cluster).
 """
 

@@ -15,7 +15,6 @@ from assets.contract.entities import PROVINCES
 from pipelines.demo_data.generate import DEFAULT_ERROR_RATE, DEFAULT_SCALE, DEFAULT_YEARS, DEMO_SEED
 
 
-
 def _parse_years(text: str) -> tuple[int, ...]:
     start, _, end = text.partition("-")
     first, last = int(start), int(end or start)
@@ -59,7 +58,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.run import run_pipeline
     from pipelines.settings import Settings
 
-    settings = Settings.from_env(landing=args.landing, warehouse_url=args.warehouse, publish_dir=args.publish_dir)
+    settings = Settings.from_env(landing=args.landing, warehouse_url=args.warehouse,
+                                 publish_dir=args.publish_dir)
     if args.demo_if_empty and _landing_is_empty(settings.landing):
         from assets.parsing.pseudonym import load_pseudonym_key
         from pipelines.demo_data import generate_landing
@@ -142,17 +142,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--landing", help="landing folder (EDUSANDBOX_LANDING)")
     run.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (EDUSANDBOX_WAREHOUSE)")
     run.add_argument("--publish-dir", help="where the monitors are published (EDUSANDBOX_PUBLISH_DIR)")
-    run.add_argument("--province", type=_province, action="append", help="limit ingest to a province (repeat)")
-    run.add_argument("--years", type=_parse_years, help="only these academic years BE, e.g. 2566-2567 (a backfill)")
-    run.add_argument("--demo-if-empty", action="store_true", help="generate demo deliveries when landing is empty")
+    run.add_argument("--province", type=_province, action="append",
+                     help="limit ingest to a province (repeat)")
+    run.add_argument("--years", type=_parse_years,
+                     help="only these academic years BE, e.g. 2566-2567 (a backfill)")
+    run.add_argument("--demo-if-empty", action="store_true",
+                     help="generate demo deliveries when landing is empty")
     run.set_defaults(func=cmd_run)
 
     ui = sub.add_parser("ui", help="the Dagster webserver on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
 
-    access = sub.add_parser("pg-access", help="create the per-province and analyst roles on a PostgreSQL warehouse")
-    access.add_argument("--warehouse", help="SQLAlchemy URL of the PostgreSQL warehouse (EDUSANDBOX_WAREHOUSE)")
+    access = sub.add_parser("pg-access",
+                            help="create the per-province and analyst roles on a PostgreSQL warehouse")
+    access.add_argument("--warehouse",
+                        help="SQLAlchemy URL of the PostgreSQL warehouse (EDUSANDBOX_WAREHOUSE)")
     access.set_defaults(func=cmd_pg_access)
 
     prepare = sub.add_parser("prepare", help="parse the dbt project once (manifest for Dagster)")

@@ -26,7 +26,8 @@ from assets.contract.landing import (
 from pipelines.settings import REPO_ROOT
 
 DOCS = REPO_ROOT / "docs"
-JSON_TYPES = {"text": "string", "integer": "integer", "double": "number", "boolean": "boolean", "date": "string"}
+JSON_TYPES = {"text": "string", "integer": "integer", "double": "number", "boolean": "boolean",
+              "date": "string"}
 
 INTRO = """# The landing contract
 
@@ -46,9 +47,10 @@ Common-Era year where Buddhist Era is expected is rejected with the row named. P
 
 ## What every delivered field means
 
-Delivered fields are what a province sends. At ingest, `person_id` (13-digit citizen ID with the mod-11 check
-digit, or an OBEC "G" code: G + 12 digits) becomes a keyed hash (`student_key` / `teacher_key`) and is never stored;
-{never} are delivered but never loaded. Sex, grade and status arrive as Thai labels and become contract values.
+Delivered fields are what a province sends. At ingest, `person_id` (13-digit citizen ID with the mod-11
+check digit, or an OBEC "G" code: G + 12 digits) becomes a keyed hash (`student_key` / `teacher_key`) and is
+never stored; {never} are delivered but never loaded. Sex, grade and status arrive as Thai labels and become
+contract values.
 
 | field | Thai header | Yala JSON key |
 |---|---|---|
@@ -63,16 +65,19 @@ Value labels: sex {sex}; status {status}; position {position}; poverty {poverty}
 |---|---|---|---|---|---|
 {files}
 
-- **Yala** exports its linked education information system (14 agencies) as JSON Lines, one file per entity and
-  agency: `obec` (area offices), `opec` (private schools incl. Islamic private schools), `onie` (non-formal
-  education), `lao` (local government). Literacy screening (Thai reading and writing, P1–P6) is Yala's focus.
-- **Satun** exports its self-management system as CSV in TIS-620 (cp874) with Thai headers, dates `dd/mm/2566`.
-- **Mae Hong Son** sends XLSX workbooks with one sheet per agency ({sheets}); students and teachers have two header
-  rows: merged group titles over the Thai field headers. Some numbers use Thai digits; many students carry G-codes.
+- **Yala** exports its linked education information system (14 agencies) as JSON Lines, one file per entity
+  and agency: `obec` (area offices), `opec` (private schools incl. Islamic private schools), `onie`
+  (non-formal education), `lao` (local government). Literacy screening (Thai reading and writing, P1–P6) is
+  Yala's focus.
+- **Satun** exports its self-management system as CSV in TIS-620 (cp874) with Thai headers, dates
+  `dd/mm/2566`.
+- **Mae Hong Son** sends XLSX workbooks with one sheet per agency ({sheets}); students and teachers have two
+  header rows: merged group titles over the Thai field headers. Some numbers use Thai digits; many students
+  carry G-codes.
 - **Sukhothai** sends CSV in UTF-8 with a BOM (saved from Excel), including social-protection case records and
   community learning spaces.
-- **Every province** sends `{emis}` in the OBEC EMIS shape: one row per school and grade label with ชาย / หญิง /
-  รวม / ห้องเรียน, and subtotal rows (รวม อบ., รวมประถม, รวมมัธยมต้น, รวมมัธยมปลายและเทียบเท่า, รวมทั้งหมด) mixed
+- **Every province** sends `{emis}` in the OBEC EMIS shape: one row per school and grade label with ชาย /
+  หญิง / รวม / ห้องเรียน, and subtotal rows (รวม อบ., รวมประถม, รวมมัธยมต้น, รวมมัธยมปลายและเทียบเท่า, รวมทั้งหมด) mixed
   in; subtotals are checked against the rows they sum, then dropped.
 
 ## Raw tables (the typed contract every adapter produces)
@@ -88,8 +93,11 @@ def _entity_section(entity: Entity) -> str:
     for c in entity.columns:
         allowed = ", ".join(c.allowed) if c.allowed else ""
         if c.min_value is not None or c.max_value is not None:
-            allowed = f"{'' if c.min_value is None else c.min_value} … {'' if c.max_value is None else c.max_value}"
-        lines.append(f"| {c.name} | {c.type} | {'yes' if c.nullable else 'no'} | {allowed} | {c.description} |")
+            low = "" if c.min_value is None else c.min_value
+            high = "" if c.max_value is None else c.max_value
+            allowed = f"{low} … {high}"
+        nullable = "yes" if c.nullable else "no"
+        lines.append(f"| {c.name} | {c.type} | {nullable} | {allowed} | {c.description} |")
     return "\n".join(lines) + "\n"
 
 

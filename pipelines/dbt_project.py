@@ -1,5 +1,5 @@
-"""The dbt project as Dagster sees it. The manifest is prepared once (`edusandbox prepare`, run by the Makefile's
-bootstrap, or on first use when missing or stale), never on every load of every step process."""
+"""The dbt project as Dagster sees it. The manifest is prepared once (`edusandbox prepare`, run by the
+Makefile's bootstrap, or on first use when missing or stale), never on every load of every step process."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def prune_invocation_folders(keep: int = KEEP_INVOCATIONS) -> None:
     target = Path(DBT_PROJECT.target_path)
     if not target.is_dir():
         return
-    runs = sorted((p for p in target.iterdir() if p.is_dir() and "-" in p.name), key=lambda p: p.stat().st_mtime)
+    runs = sorted((p for p in target.iterdir() if p.is_dir() and "-" in p.name),
+                  key=lambda p: p.stat().st_mtime)
     for old in runs[:-keep] if keep else runs:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -61,7 +62,7 @@ def manifest_is_stale() -> bool:
 
 @contextmanager
 def dbt_environment(values: dict[str, str]) -> Iterator[None]:
-    """dbt runs as a subprocess that inherits os.environ: point its profile at a warehouse for the duration."""
+    """dbt runs as a subprocess that inherits os.environ: points its profile at a warehouse meanwhile."""
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:

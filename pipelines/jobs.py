@@ -37,14 +37,14 @@ def selection_for(folders: list[str] | tuple[str, ...]) -> AssetSelection:
 
 full_refresh_job = define_asset_job(
     FULL_REFRESH, selection=AssetSelection.all(), partitions_def=ACADEMIC_YEARS,
-    description="Every delivery of the selected academic years: ingest + GX validation, dbt build (models and "
-                "tests), then publication of the monitors, swapped in only when everything passed.")
+    description="Every delivery of the selected academic years: ingest + GX validation, dbt build (models "
+                "and tests), then publication of the monitors, swapped in only when everything passed.")
 
 province_jobs: dict[str, UnresolvedAssetJobDefinition] = {
     folder: define_asset_job(
         refresh_job_name(folder), selection=selection_for([folder]), partitions_def=ACADEMIC_YEARS,
-        description=f"New or changed deliveries of {folder}: its ingest assets for the selected academic years, "
-                    "then the dbt models and monitors that depend on them.")
+        description=f"New or changed deliveries of {folder}: its ingest assets for the selected academic "
+                    "years, then the dbt build and the monitors.")
     for folder in LANDING_FOLDERS
 }
 

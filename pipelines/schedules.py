@@ -1,8 +1,8 @@
 """Schedules: a monthly full refresh, one after each OBEC census date, and a daily delivery-age check.
 
-OBEC counts students on 10 June, 10 November and 31 March; provinces deliver in the days after, so the census
-refresh runs a week later (17 June, 17 November, 7 April) in Bangkok time. A full refresh covers every academic
-year known to the instance in one run (the delivery sensors register years as their folders appear).
+OBEC counts students on 10 June, 10 November and 31 March; provinces deliver in the days after, so the
+census refresh runs a week later (17 June, 17 November, 7 April) in Bangkok time. A full refresh covers every
+academic year known to the instance in one run (the delivery sensors register years as folders appear).
 """
 
 from dagster import (
@@ -47,7 +47,8 @@ def census_refresh(context: ScheduleEvaluationContext) -> RunRequest | SkipReaso
 
 
 daily_delivery_freshness = ScheduleDefinition(
-    name="daily_delivery_freshness", job=freshness_job, cron_schedule="0 7 * * *", execution_timezone=TIMEZONE,
+    name="daily_delivery_freshness", job=freshness_job, cron_schedule="0 7 * * *",
+    execution_timezone=TIMEZONE,
     default_status=STATUS,
     description="Every morning: is every province's newest delivery recent enough?")
 

@@ -1,4 +1,4 @@
-"""One sensor per landing folder: a new or changed delivery launches a run of exactly that folder's partitions.
+"""One sensor per landing folder: a new or changed delivery launches a run of that folder's partitions.
 
 Change is decided by content (SHA-256), not by modification time: touching a file or copying the same bytes
 again launches nothing. A file is considered only once it has settled (not modified for SETTLE_SECONDS, so a
@@ -116,8 +116,8 @@ def build_delivery_sensor(folder: str) -> SensorDefinition:
 
     @sensor(name=f"{folder}_deliveries", job=job, minimum_interval_seconds=INTERVAL_SECONDS,
             default_status=default_automation_status(),
-            description=f"Watches <landing>/{folder}/<academic year>/ and launches {job.name} for the academic "
-                        "years whose delivered files changed (by content hash).")
+            description=f"Watches <landing>/{folder}/<academic year>/ and launches {job.name} for the "
+                        "academic years whose delivered files changed (by content hash).")
     def _sensor(context: SensorEvaluationContext, paths: ProjectPaths) -> SensorResult | SkipReason:
         known = _load_cursor(context.cursor)
         scan = scan_folder(paths.landing_path, folder, known)

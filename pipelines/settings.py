@@ -47,7 +47,7 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("home", "landing", "archive_dir"):
             values[key] = Path(values[key]).resolve()  # type: ignore[arg-type]
-        # Not resolved: the publish folder is a symlink swapped to each new version (assets/publish/atomic.py).
+        # Not resolved: the publish folder is a symlink swapped to each new version (publish/atomic.py).
         values["publish_dir"] = Path(values["publish_dir"]).absolute()  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 

@@ -174,11 +174,12 @@ def column_expectations(column: Column, patterns: dict[str, tuple[str, str]]) ->
 
 
 def key_expectation(entity: Entity) -> gxe.Expectation:
-    rule = ("key unique within the partition: the landing folder's deliveries of one academic year, across its "
-            "files (every row sharing a key is quarantined: which one is right is unknown)")
+    rule = ("key unique within the partition: the landing folder's deliveries of one academic year, across "
+            "its files (every row sharing a key is quarantined: which one is right is unknown)")
     # Deliveries of several academic years are validated together, and a student is in every year's roster:
     # the key is unique per academic year (the validated rows all come from one landing folder).
-    return gxe.ExpectCompoundColumnsToBeUnique(column_list=["academic_year", *entity.key], meta=_meta(ROW, rule))
+    return gxe.ExpectCompoundColumnsToBeUnique(column_list=["academic_year", *entity.key],
+                                               meta=_meta(ROW, rule))
 
 
 def derived_expectations(entity: Entity) -> list[gxe.Expectation]:

@@ -280,7 +280,8 @@ def validate_delivery(entity: str, province: str, rows: pd.DataFrame,
     outcome = ValidationOutcome(
         entity=entity, province=province, blocking_failures=blocking, valid_rows=valid_rows,
         quarantined=quarantined, expectation_results=summaries, report_html="", rows_read=len(frame),
-        seconds=timer.seconds, skipped=skipped, notes=list(reference.notes), quarantined_positions=bad_positions,
+        seconds=timer.seconds, skipped=skipped, notes=list(reference.notes),
+        quarantined_positions=bad_positions,
     )
     outcome.report_html = render_report(outcome, suite_name=suite.name)
     timer.lap("report")

@@ -86,10 +86,12 @@ class Entity:
 
 
 LINEAGE_COLUMNS: tuple[Column, ...] = (
-    Column("province", "text", "Province slug of the delivery (landing folder)", allowed=(*PROVINCES, NATIONAL)),
+    Column("province", "text", "Province slug of the delivery (landing folder)",
+           allowed=(*PROVINCES, NATIONAL)),
     Column("academic_year", "integer", "Academic year, Buddhist Era (2566 = school year 2023-24)",
            min_value=2500, max_value=2700),
-    Column("agency", "text", "Delivering agency within the province (e.g. obec, opec, onie, lao)", nullable=True),
+    Column("agency", "text", "Delivering agency within the province (e.g. obec, opec, onie, lao)",
+           nullable=True),
     Column("source_sha256", "text", "SHA-256 of the delivered file, as archived (content address)"),
     Column("source_file", "text", "File name as delivered, relative to the province/year folder"),
     Column("source_row", "integer", "1-based line (CSV/JSONL) or sheet row (XLSX) of the record in that file",

@@ -222,7 +222,8 @@ def _check_arguments(scale: float, error_rate: float) -> None:
 
 
 def generate_landing(out: Path, *, seed: int = DEMO_SEED, scale: float = DEFAULT_SCALE,
-                     years: tuple[int, ...] = DEFAULT_YEARS, error_rate: float = DEFAULT_ERROR_RATE) -> DemoSummary:
+                     years: tuple[int, ...] = DEFAULT_YEARS,
+                     error_rate: float = DEFAULT_ERROR_RATE) -> DemoSummary:
     """Write every file of the landing contract for the four provinces and `years` under `out`.
 
     Same arguments → byte-identical files. Files already in `out` are overwritten, never deleted. Also

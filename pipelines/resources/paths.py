@@ -20,8 +20,8 @@ class ProjectPaths(ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProjectPaths:
-        return cls(home=str(settings.home), landing=str(settings.landing), archive_dir=str(settings.archive_dir),
-                   publish_dir=str(settings.publish_dir),
+        return cls(home=str(settings.home), landing=str(settings.landing),
+                   archive_dir=str(settings.archive_dir), publish_dir=str(settings.publish_dir),
                    boundaries=str(settings.boundaries) if settings.boundaries else None)
 
     @property
