@@ -36,8 +36,9 @@ def access_warehouse(postgres_server, tmp_path_factory: pytest.TempPathFactory) 
     os.environ.update({password_variable(r): p for r, p in passwords.items()})
     try:
         with postgres_server.connect() as connection:
-            with connection.cursor() as cursor:
-                cursor.execute("drop schema if exists marts cascade")
+            with connection.cursor() as cursor:  # the server is shared by the session: start from nothing
+                for schema in ("raw", "staging", "intermediate", "marts", "marts_build"):
+                    cursor.execute(f"drop schema if exists {schema} cascade")
             create_raw_postgres(connection)
         warehouse = Warehouse.from_url(postgres_server.url)
         outcomes = ensure_reader_roles(warehouse)
