@@ -1,0 +1,84 @@
+"""`edusandbox run` with stopwatches around the ingest sub-steps, so the benchmark can split ingest time.
+
+    python -m bench.pipeline_probe --timings FILE -- run --landing DIR --warehouse URL ...
+
+The arguments after `--` go to `pipelines.cli.main` unchanged: the same code path as `edusandbox run`, in
+the same single process. Dagster's event log only times whole steps, and GX validation runs inside each
+ingest step, so the functions the ingest asset calls are wrapped (module attributes replaced before the run;
+each call costs two clock reads): the adapter, the GX validation, the school-registry reference, the
+archive copy and the warehouse load. Their totals, call counts and the rows validated are written to
+`--timings` as JSON when the run ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# probe name → (module, attribute path) of what the ingest asset calls.
+PROBES: dict[str, tuple[str, str]] = {
+    "adapter": ("assets.ingest_assets", "read_delivery"),
+    "validation": ("assets.ingest_assets", "validate_delivery"),
+    "reference": ("assets.ingest_assets", "reference_from_warehouse"),
+    "archive": ("assets.ingest_assets", "archive_delivery"),
+    "load": ("pipelines.resources.warehouse", "Warehouse.replace_partition"),
+}
+
+
+class Stopwatches:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {name: 0.0 for name in PROBES}
+        self.calls: dict[str, int] = {name: 0 for name in PROBES}
+        self.rows_validated = 0
+
+    def wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+                self.calls[name] += 1
+                if name == "validation" and len(args) >= 3:  # validate_delivery(entity, province, rows, ...)
+                    self.rows_validated += len(args[2])
+
+        return timed
+
+    def install(self) -> None:
+        for name, (module_name, attribute) in PROBES.items():
+            owner: Any = importlib.import_module(module_name)
+            *parents, leaf = attribute.split(".")
+            for parent in parents:
+                owner = getattr(owner, parent)
+            setattr(owner, leaf, self.wrap(name, getattr(owner, leaf)))
+
+    def as_dict(self) -> dict[str, object]:
+        return {"seconds": self.seconds, "calls": self.calls, "rows_validated": self.rows_validated}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.pipeline_probe",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--timings", type=Path, required=True)
+    parser.add_argument("cli_args", nargs=argparse.REMAINDER, help="-- then the edusandbox arguments")
+    args = parser.parse_args(argv)
+    cli_args = args.cli_args[1:] if args.cli_args[:1] == ["--"] else args.cli_args
+    watches = Stopwatches()
+    watches.install()
+    from pipelines.cli import main as edusandbox
+
+    try:
+        return edusandbox(cli_args)
+    finally:
+        args.timings.write_text(json.dumps(watches.as_dict(), indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
