@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, MetadataValue, asset_check
 
-from assets.checks.gx_runner import WITH_INDICES, failing_indices, run_expectations, summarise
-from assets.checks.suites import CROSS_DIR_NAME, label_of, load_cross_suite
+from assets.checks import CROSS_DIR_NAME
 from assets.contract.entities import ENTITIES, PROVINCES
 from assets.ingest_assets import ingest_key
 from pipelines.resources.warehouse import Warehouse, WarehouseResource
@@ -166,6 +165,10 @@ def year_over_year_frame(counts: pd.DataFrame, province: str) -> pd.DataFrame:
 
 def run_cross_suite(name: str, frame: pd.DataFrame) -> CrossOutcome:
     """Validates a comparison frame with `expectations/cross/<name>.json`; flags the failing rows."""
+    # Great Expectations takes seconds to import: only runs pay for it, not every load of the code location.
+    from assets.checks.gx_runner import WITH_INDICES, failing_indices, run_expectations, summarise
+    from assets.checks.suites import label_of, load_cross_suite
+
     suite = load_cross_suite(name)
     severity = AssetCheckSeverity[str((suite.meta or {}).get("check_severity", "WARN"))]
     frame = frame.reset_index(drop=True)

@@ -36,6 +36,7 @@ from great_expectations.expectations.row_conditions import (
     PassThroughCondition,
 )
 
+from assets.checks import CROSS_DIR_NAME
 from assets.contract.entities import ENTITIES
 from pipelines.settings import EXPECTATIONS_DIR
 
@@ -50,8 +51,6 @@ class SuiteError(ValueError):
     """A suite file GX cannot read completely, or one whose severities make no sense."""
 
 
-CROSS_DIR_NAME = "cross"
-"""Suites of the cross-delivery checks (assets.checks.cross_delivery) live in expectations/cross/."""
 
 
 def suite_path(entity: str, province: str | None = None, directory: Path = EXPECTATIONS_DIR) -> Path:
