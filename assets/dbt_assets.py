@@ -84,10 +84,11 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
     for entity in ENTITIES.values():  # sources declared once: a table nothing was delivered to yet is empty
         wh.ensure_raw_table(entity)
     with dbt_environment(wh.dbt_env()):
-        # Unit tests prove the SQL on fixtures and run in the test suite (tests/test_dbt_*.py); a production build
-        # runs the models and the data tests only.
+        # Unit tests prove the SQL on fixtures and run in the test suite (tests/test_dbt_*.py); a production
+        # build runs the models and the data tests only.
         failpoint("dbt.before_build")
-        invocation = dbt.cli(["build", "--exclude", "resource_type:unit_test", *PIPELINE_VARS], context=context)
+        invocation = dbt.cli(["build", "--exclude", "resource_type:unit_test", *PIPELINE_VARS],
+                             context=context)
         for event in invocation.stream():
             failpoint("dbt.during_build", whole_group=True)
             _report_progress(context, event, counts)
@@ -104,7 +105,8 @@ def _report_progress(context: AssetExecutionContext, event: object, counts: dict
     """One progress line per model built, and one per failing test (the passing ones are only counted)."""
     if isinstance(event, Output | AssetMaterialization):
         counts["models"] += 1
-        key = context.asset_key_for_output(event.output_name) if isinstance(event, Output) else event.asset_key
+        key = (context.asset_key_for_output(event.output_name) if isinstance(event, Output)
+               else event.asset_key)
         report(context, f"dbt built {key.to_user_string()}")
     elif isinstance(event, AssetCheckResult):
         if event.passed:

@@ -1,4 +1,5 @@
-"""Shared test set-up: a per-session pseudonymisation key, an isolated project home, a throwaway PostgreSQL."""
+"""Shared test set-up: a per-session pseudonymisation key, an isolated project home, a throwaway
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object
 
 DEMO_YEARS = (2566, 2567)
 DEMO_SCALE = 0.05
-"""Small enough for a whole pipeline run in well under a minute, big enough for every indicator to have rows."""
+"""Small enough for a whole pipeline run in well under a minute, big enough for every indicator to have
+rows."""
 
 
 @pytest.fixture(scope="session")

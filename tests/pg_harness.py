@@ -1,9 +1,11 @@
-"""A real, throwaway PostgreSQL server for tests and CI: own cluster, own port, random password, gone after stop().
+"""A real, throwaway PostgreSQL server for tests and CI: own cluster, own port, random password, gone after
+stop().
 
 Uses the server binaries of the Debian `postgresql` package (/usr/lib/postgresql/<version>/bin, installed by
 `.ci/install_system_packages.sh`), never the system cluster. PostgreSQL refuses to run as root, so when the
 tests run as root the cluster belongs to the `postgres` OS user and its commands run through `runuser`.
-Durability is switched off (fsync, synchronous_commit): the data is thrown away anyway and start-up stays fast.
+Durability is switched off (fsync, synchronous_commit): the data is thrown away anyway and start-up stays
+fast.
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ def find_pg_bin_dir() -> Path:
     if override := os.environ.get(PG_BIN_ENV):
         candidates = [Path(override)]
     else:
-        versions = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if re.fullmatch(r"\d+", p.parent.name)]
+        versions = [p for p in Path("/usr/lib/postgresql").glob("*/bin")
+                    if re.fullmatch(r"\d+", p.parent.name)]
         candidates = sorted(versions, key=lambda p: int(p.parent.name), reverse=True)
     for bin_dir in candidates:
         if all((bin_dir / tool).is_file() for tool in ("initdb", "pg_ctl", "postgres")):
@@ -100,7 +103,8 @@ def find_pg_bin_dir() -> Path:
 
 
 def free_port() -> int:
-    """A port nobody listens on right now (the OS picks it); start-up retries if someone takes it meanwhile."""
+    """A port nobody listens on right now (the OS picks it); start-up retries if someone takes it
+    meanwhile."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
@@ -109,17 +113,20 @@ def free_port() -> int:
 def _run(cmd: list[str], cwd: Path, what: str) -> None:
     done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise PgHarnessError(f"{what} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+        raise PgHarnessError(f"{what} failed ({done.returncode}): "
+                             f"{done.stderr.strip() or done.stdout.strip()}")
 
 
 def _owner_and_prefix() -> tuple[tuple[int, int] | None, list[str]]:
-    """(uid, gid) to chown the cluster to, and the command prefix, when we must not run postgres as ourselves."""
+    """(uid, gid) to chown the cluster to, and the command prefix, when we must not run postgres as
+    ourselves."""
     if os.geteuid() != 0:
         return None, []
     try:
         account = pwd.getpwnam(OS_USER_WHEN_ROOT)
     except KeyError as err:
-        raise PgHarnessError(f"running as root but there is no `{OS_USER_WHEN_ROOT}` OS user: {INSTALL_HINT}") from err
+        raise PgHarnessError(f"running as root but there is no `{OS_USER_WHEN_ROOT}` OS user: "
+                             f"{INSTALL_HINT}") from err
     return (account.pw_uid, account.pw_gid), ["runuser", "-u", OS_USER_WHEN_ROOT, "--"]
 
 
@@ -216,7 +223,8 @@ def start_postgres(base_dir: Path) -> PgServer:
                 time.sleep(0.2)
         _create_database(server)
     except BaseException as err:
-        log = server.log_file.read_text(encoding="utf-8", errors="replace")[-2000:] if server.log_file.exists() else ""
+        log = (server.log_file.read_text(encoding="utf-8", errors="replace")[-2000:]
+               if server.log_file.exists() else "")
         server.stop()
         if isinstance(err, PgHarnessError) and log:
             raise PgHarnessError(f"{err}\nserver log (tail):\n{log}") from err

@@ -1,6 +1,6 @@
-"""Two province runs launched at once, as two processes against one DuckDB warehouse and one Dagster instance:
-both succeed, because steps that open the warehouse queue on the instance's `warehouse` pool (one slot) instead of
-failing on DuckDB's single-writer lock."""
+"""Two province runs launched at once, as two processes against one DuckDB warehouse and one Dagster
+instance: both succeed, because steps that open the warehouse queue on the instance's `warehouse` pool (one
+slot) instead of failing on DuckDB's single-writer lock."""
 
 import os
 import subprocess

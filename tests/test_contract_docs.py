@@ -26,7 +26,8 @@ def test_json_schemas_list_every_contract_column() -> None:
 def test_every_province_delivers_the_core_entities_and_emis() -> None:
     for province in PROVINCES:
         entities = {s.entity for s in SOURCE_FILES if s.province == province}
-        assert {"schools", "students", "teachers", "training", "learning_spaces", "enrolment_counts"} <= entities
+        assert {"schools", "students", "teachers", "training", "learning_spaces",
+                "enrolment_counts"} <= entities
 
 
 def test_every_delivered_field_has_a_header_in_its_format() -> None:

@@ -51,7 +51,8 @@ def test_each_province_monitor_reaches_all_its_ingest_assets_through_dbt() -> No
 
 
 def test_every_mart_reaches_every_provinces_ingest_assets() -> None:
-    for mart in (AssetKey(["marts", "fct_province_indicators"]), AssetKey(["marts", "fct_district_indicators"])):
+    for mart in (AssetKey(["marts", "fct_province_indicators"]),
+                 AssetKey(["marts", "fct_district_indicators"])):
         upstream = _upstream(mart)
         for province in PROVINCES:
             assert ingest_key(province, "students") in upstream
@@ -66,5 +67,6 @@ def test_ingest_assets_carry_blocking_gx_checks() -> None:
 
 
 def test_dbt_tests_surface_as_asset_checks() -> None:
-    dbt_checks = [k for k in GRAPH.asset_check_keys if k.asset_key.path[0] in {"staging", "marts", "intermediate"}]
+    dbt_checks = [k for k in GRAPH.asset_check_keys
+                  if k.asset_key.path[0] in {"staging", "marts", "intermediate"}]
     assert len(dbt_checks) >= 10

@@ -46,21 +46,23 @@ def tick(folder: str, landing: Path, instance: DagsterInstance,
          cursor: str | None) -> tuple[SensorResult | SkipReason, str | None]:
     """One sensor evaluation: its result and the cursor it leaves for the next tick."""
     sensor = build_delivery_sensor(folder)
-    paths = ProjectPaths(home=str(landing.parent), landing=str(landing), archive_dir=str(landing.parent / "a"),
-                         publish_dir=str(landing.parent / "p"))
+    paths = ProjectPaths(home=str(landing.parent), landing=str(landing),
+                         archive_dir=str(landing.parent / "a"), publish_dir=str(landing.parent / "p"))
     context = build_sensor_context(instance=instance, cursor=cursor, resources={"paths": paths})
     result = sensor(context)
     return result, (result.cursor if isinstance(result, SensorResult) else context.cursor)
 
 
-def test_a_new_delivery_launches_its_provinces_job_for_its_year(tmp_path: Path, instance: DagsterInstance) -> None:
+def test_a_new_delivery_launches_its_provinces_job_for_its_year(tmp_path: Path,
+                                                                instance: DagsterInstance) -> None:
     landing = tmp_path / "landing"
     deliver(landing, "yala/2566/schools.jsonl", b'{"school_code": "1095010001"}\n')
     result, _ = tick("yala", landing, instance, None)
     assert isinstance(result, SensorResult)
     [request] = result.run_requests
     assert isinstance(request, RunRequest)
-    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == request.tags[ASSET_PARTITION_RANGE_END_TAG] == "2566"
+    assert (request.tags[ASSET_PARTITION_RANGE_START_TAG] == request.tags[ASSET_PARTITION_RANGE_END_TAG]
+            == "2566")
     [add] = result.dynamic_partitions_requests
     assert add.partitions_def_name == ACADEMIC_YEARS.name and list(add.partition_keys) == ["2566"]
     assert build_delivery_sensor("yala").job_name == refresh_job_name("yala")
@@ -106,7 +108,8 @@ def test_a_file_still_being_written_or_with_a_temporary_name_is_not_picked_up(
     assert isinstance(settled, SensorResult) and len(settled.run_requests) == 1
 
 
-def test_a_symlink_out_of_the_landing_zone_is_refused_not_followed(tmp_path: Path, instance: DagsterInstance) -> None:
+def test_a_symlink_out_of_the_landing_zone_is_refused_not_followed(tmp_path: Path,
+                                                                   instance: DagsterInstance) -> None:
     landing = tmp_path / "landing"
     outside = deliver(tmp_path, "secret/students.csv", b"not a delivery")
     (landing / "satun" / "2566").mkdir(parents=True)

@@ -1,8 +1,8 @@
-"""Per-province access on a real PostgreSQL warehouse: each provincial office role reads only its province's rows
-in every mart and nothing in raw, staging or intermediate; the analyst role reads every mart row.
+"""Per-province access on a real PostgreSQL warehouse: each provincial office role reads only its province's
+rows in every mart and nothing in raw, staging or intermediate; the analyst role reads every mart row.
 
-The roles are created by `pipelines.access.ensure_reader_roles` with passwords from the environment, the marts are
-built by `dbt build --target postgres` (whose post-hook applies grants and row-level security), and every
+The roles are created by `pipelines.access.ensure_reader_roles` with passwords from the environment, the marts
+are built by `dbt build --target postgres` (whose post-hook applies grants and row-level security), and every
 assertion connects as the role itself.
 """
 
@@ -30,7 +30,8 @@ FIXTURE_PROVINCES = ("yala", "satun")  # the dbt fixture's provinces with rows (
 
 
 @pytest.fixture(scope="module")
-def access_warehouse(postgres_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+def access_warehouse(postgres_server,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     passwords = {role: secrets.token_urlsafe(16) for role in reader_roles()}
     saved = {password_variable(r): os.environ.get(password_variable(r)) for r in passwords}
     os.environ.update({password_variable(r): p for r, p in passwords.items()})
@@ -72,7 +73,8 @@ def _connect_as(env: dict[str, object], role: str) -> psycopg2.extensions.connec
 def _mart_tables(env: dict[str, object]) -> dict[str, str | None]:
     """Mart table → the column that names its province (None for reference tables)."""
     with env["server"].connect() as connection, connection.cursor() as cursor:  # type: ignore[attr-defined]
-        cursor.execute("select table_name, bool_or(column_name = 'province'), bool_or(column_name = 'province_code') "
+        cursor.execute("select table_name, bool_or(column_name = 'province'), "
+                       "bool_or(column_name = 'province_code') "
                        "from information_schema.columns where table_schema = 'marts' group by table_name")
         return {name: "province" if has_slug else ("province_code" if has_code else None)
                 for name, has_slug, has_code in cursor.fetchall()}
@@ -94,7 +96,8 @@ def test_an_office_role_reads_only_its_province_in_every_mart(access_warehouse: 
         with _connect_as(access_warehouse, office_role(province)) as office:
             for table, column in tables.items():
                 if column is None:
-                    with office.cursor() as cursor:  # reference tables (indicator definitions, grades) are shared
+                    # reference tables (indicator definitions, grades) are shared
+                    with office.cursor() as cursor:
                         cursor.execute(f"select count(*) from marts.{table}")
                         assert cursor.fetchone()[0] >= 0
                     continue
@@ -106,10 +109,11 @@ def test_an_office_role_reads_only_its_province_in_every_mart(access_warehouse: 
 
 @pytest.mark.parametrize("schema_table", ["raw.students", "raw.schools", "staging.stg_raw__students",
                                           "intermediate.int_student_flows_traced"])
-def test_an_office_role_reads_nothing_outside_marts(access_warehouse: dict[str, object], schema_table: str) -> None:
-    with _connect_as(access_warehouse, office_role("yala")) as office, office.cursor() as cursor:
-        with pytest.raises(errors.InsufficientPrivilege):
-            cursor.execute(f"select count(*) from {schema_table}")
+def test_an_office_role_reads_nothing_outside_marts(access_warehouse: dict[str, object],
+                                                    schema_table: str) -> None:
+    with (_connect_as(access_warehouse, office_role("yala")) as office, office.cursor() as cursor,
+          pytest.raises(errors.InsufficientPrivilege)):
+        cursor.execute(f"select count(*) from {schema_table}")
 
 
 def test_the_analyst_role_reads_every_province(access_warehouse: dict[str, object]) -> None:

@@ -1,7 +1,8 @@
-"""The Dagster UI through its real interface: `dagster dev` (webserver and daemon) on a loopback port, queried over
-GraphQL. Every asset is there with its group and description, lineage runs from each province's ingest assets
-through dbt to its monitor, GX and dbt checks hang on their assets, sensors and schedules are registered, and a
-backfill launched through GraphQL completes as one run. The server is shut down with SIGINT and must exit cleanly."""
+"""The Dagster UI through its real interface: `dagster dev` (webserver and daemon) on a loopback port, queried
+over GraphQL. Every asset is there with its group and description, lineage runs from each province's ingest
+assets through dbt to its monitor, GX and dbt checks hang on their assets, sensors and schedules are
+registered, and a backfill launched through GraphQL completes as one run. The server is shut down with SIGINT
+and must exit cleanly."""
 
 import json
 import os
@@ -96,7 +97,8 @@ def dagit(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     with log.open("wb") as out:
         # Its own session (process group), so SIGINT reaches the webserver, the daemon and the code server.
         process = subprocess.Popen(
-            [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+            [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1",
+             "-p", str(port)],
             cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = Dagit(port, process, log)
     try:
@@ -140,7 +142,8 @@ def test_every_asset_is_served_with_group_and_description(asset_nodes: dict[tupl
             assert node["description"], key
 
 
-def test_lineage_runs_from_each_provinces_files_to_its_monitor(asset_nodes: dict[tuple[str, ...], dict]) -> None:
+def test_lineage_runs_from_each_provinces_files_to_its_monitor(
+        asset_nodes: dict[tuple[str, ...], dict]) -> None:
     for province in PROVINCES:
         upstream = _upstream(asset_nodes, ("monitor", province))
         own = {("raw", s.province, s.entity) for s in SOURCE_FILES if s.province == province}
@@ -152,7 +155,8 @@ def test_gx_and_dbt_checks_are_attached_to_their_assets(asset_nodes: dict[tuple[
     students = asset_nodes[("raw", "yala", "students")]["assetChecksOrError"]["checks"]
     assert {"name": "gx_suite", "blocking": True} in students
     mart_checks = asset_nodes[("marts", "fct_province_indicators")]["assetChecksOrError"]["checks"]
-    assert any(c["name"].startswith(("unique", "not_null", "relationships", "accepted_values")) for c in mart_checks)
+    assert any(c["name"].startswith(("unique", "not_null", "relationships", "accepted_values"))
+               for c in mart_checks)
 
 
 def test_sensors_and_schedules_are_registered(dagit: Dagit) -> None:
@@ -167,7 +171,8 @@ def test_sensors_and_schedules_are_registered(dagit: Dagit) -> None:
 
 ADD_YEAR = """
 mutation {
-  addDynamicPartition(repositorySelector: {repositoryLocationName: "edusandbox", repositoryName: "__repository__"},
+  addDynamicPartition(repositorySelector: {repositoryLocationName: "edusandbox",
+                                           repositoryName: "__repository__"},
                       partitionsDefName: "academic_year", partitionKey: "%s") {
     __typename
   }

@@ -229,7 +229,8 @@ def test_the_same_student_in_two_academic_years_is_not_a_duplicate() -> None:
     assert outcome.passed
     positions = sorted(outcome.quarantined_positions.tolist())
     assert positions == [24, 25]
-    assert set(outcome.quarantined["reason"]) == {"expect_compound_columns_to_be_unique(academic_year, student_key)"}
+    assert (set(outcome.quarantined["reason"])
+            == {"expect_compound_columns_to_be_unique(academic_year, student_key)"})
 
 
 def test_birth_date_must_fit_the_grade() -> None:

@@ -1,5 +1,6 @@
-"""The warehouse client on DuckDB and on a real PostgreSQL server: partitions replaced atomically, never duplicated,
-values round-tripped exactly (NULL is not the text "\\N"), drift and stray rows refused, marts promoted in one go."""
+"""The warehouse client on DuckDB and on a real PostgreSQL server: partitions replaced atomically, never
+duplicated, values round-tripped exactly (NULL is not the text "\\N"), drift and stray rows refused, marts
+promoted in one go."""
 
 import datetime as dt
 from collections.abc import Iterator
@@ -40,7 +41,8 @@ def side_tables(province: str, year: int, quarantined: int) -> tuple[pd.DataFram
         "province": [province] * quarantined, "academic_year": [year] * quarantined,
         "entity": ["schools"] * quarantined, "agency": ["obec"] * quarantined,
         "source_sha256": ["f" * 64] * quarantined, "source_file": ["schools.csv"] * quarantined,
-        "source_row": list(range(90, 90 + quarantined)), "reason": ["school_id: invalid school ID"] * quarantined,
+        "source_row": list(range(90, 90 + quarantined)),
+        "reason": ["school_id: invalid school ID"] * quarantined,
         "record": ['{"school_id": "x"}'] * quarantined,
     })[QUARANTINE.column_names]
     deliveries = pd.DataFrame([{
@@ -52,7 +54,8 @@ def side_tables(province: str, year: int, quarantined: int) -> tuple[pd.DataFram
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+def warehouse(request: pytest.FixtureRequest,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     if request.param == "duckdb":
         yield Warehouse.from_url(f"duckdb:///{tmp_path_factory.mktemp('wh') / 'warehouse.duckdb'}")
         return
@@ -73,7 +76,8 @@ def test_replacing_a_partition_twice_leaves_one_copy_and_other_partitions_alone(
     for year in (2566, 2567):
         warehouse.replace_partition(SCHOOLS, "yala", year, schools("yala", year, ["ก", "ข", "ค"]),
                                     *side_tables("yala", year, 2))
-    warehouse.replace_partition(SCHOOLS, "satun", 2566, schools("satun", 2566, ["ง"]), *side_tables("satun", 2566, 0))
+    warehouse.replace_partition(SCHOOLS, "satun", 2566, schools("satun", 2566, ["ง"]),
+                                *side_tables("satun", 2566, 0))
     again = schools("yala", 2566, ["ก ใหม่", "ข", "ค"])
     warehouse.replace_partition(SCHOOLS, "yala", 2566, again, *side_tables("yala", 2566, 1))
     assert count(warehouse, "raw.schools") == 7
@@ -88,7 +92,8 @@ def test_replacing_a_partition_twice_leaves_one_copy_and_other_partitions_alone(
 def test_values_round_trip_exactly_and_missing_stays_missing(warehouse: Warehouse) -> None:
     warehouse.ensure_raw_table(SCHOOLS)
     names = ["\\N", None, '=HYPERLINK("x") "quoted", comma\nnewline']
-    warehouse.replace_partition(SCHOOLS, "yala", 2566, schools("yala", 2566, names), *side_tables("yala", 2566, 0))
+    warehouse.replace_partition(SCHOOLS, "yala", 2566, schools("yala", 2566, names),
+                                *side_tables("yala", 2566, 0))
     back = warehouse.read_frame("select school_name, sandbox_member from raw.schools order by source_row")
     assert back["school_name"].iloc[0] == "\\N"
     assert pd.isna(back["school_name"].iloc[1])
@@ -99,13 +104,15 @@ def test_values_round_trip_exactly_and_missing_stays_missing(warehouse: Warehous
 def test_dates_and_doubles_keep_their_types(warehouse: Warehouse) -> None:
     warehouse.ensure_raw_table(TRAINING)
     rows = pd.DataFrame({
-        "teacher_key": pd.array(["a" * 32], dtype="string"), "school_id": pd.array(["1095010001"], dtype="string"),
+        "teacher_key": pd.array(["a" * 32], dtype="string"),
+        "school_id": pd.array(["1095010001"], dtype="string"),
         "course_name": pd.array(["การจัดการเรียนรู้เชิงรุก"], dtype="string"),
         "skill_area": pd.array([None], dtype="string"), "hours": pd.array([12.5], dtype="Float64"),
         "completed_on": pd.to_datetime(["2023-08-01"]).astype("datetime64[ns]"),
         "province": pd.array(["yala"], dtype="string"), "academic_year": pd.array([2566], dtype="Int64"),
         "agency": pd.array([None], dtype="string"), "source_sha256": pd.array(["e" * 64], dtype="string"),
-        "source_file": pd.array(["training.jsonl"], dtype="string"), "source_row": pd.array([1], dtype="Int64"),
+        "source_file": pd.array(["training.jsonl"], dtype="string"),
+        "source_row": pd.array([1], dtype="Int64"),
     })[TRAINING.column_names]
     empty_q = side_tables("yala", 2566, 0)[0]
     deliveries = side_tables("yala", 2566, 0)[1].assign(entity="training")
@@ -127,7 +134,8 @@ def test_a_failure_inside_the_transaction_keeps_the_previous_partition(warehouse
     warehouse.ensure_raw_table(SCHOOLS)
     warehouse.replace_partition(SCHOOLS, "yala", 2566, schools("yala", 2566, ["ก", "ข"]),
                                 *side_tables("yala", 2566, 0))
-    broken = side_tables("yala", 2566, 0)[1].assign(rows_read="not a number")  # fails on insert, after the delete
+    # fails on insert, after the delete
+    broken = side_tables("yala", 2566, 0)[1].assign(rows_read="not a number")
     with pytest.raises(Exception):  # noqa: B017 - the engine's own error type (DuckDB or psycopg2)
         warehouse.replace_partition(SCHOOLS, "yala", 2566, schools("yala", 2566, ["ค"]),
                                     side_tables("yala", 2566, 0)[0], broken)
