@@ -43,6 +43,7 @@ from assets.pools import WAREHOUSE_POOL
 from assets.progress import report
 from assets.sources import discover_deliveries, read_delivery
 from assets.sources.base import AdapterResult, DeliveryError
+from pipelines.failpoints import failpoint
 from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import WarehouseResource
 
@@ -252,6 +253,7 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
             quarantine = pd.concat([o.quarantine for o in of_year], ignore_index=True)
             wh.replace_partition(entity, province, year, rows, quarantine,
                                  _delivery_rows(of_year, province, entity_name, paths.archive_path))
+            failpoint("ingest.after_partition_write")
             for o in of_year:
                 totals["read"] += o.rows_read
                 totals["loaded"] += len(o.rows)

@@ -9,6 +9,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 from assets.contract.entities import PROVINCE_NAMES, PROVINCES
 from assets.pools import WAREHOUSE_POOL
 from assets.publish import build_site, publish_atomically, read_marts
+from pipelines.failpoints import failpoint
 from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import WarehouseResource
 
@@ -55,7 +56,9 @@ def publish_monitors(context: AssetExecutionContext, warehouse: WarehouseResourc
         return build_site(marts, out_dir, run_id=context.run.run_id, built_at=built_at,
                           boundaries=paths.boundaries_path, lineage=lineage)
 
+    failpoint("publish.before_swap")
     publish_atomically(build, paths.publish_path)
+    failpoint("publish.after_swap")
     for province in (*PROVINCES, "index"):
         page = paths.publish_path / ("index.html" if province == "index" else f"{province}/index.html")
         yield MaterializeResult(asset_key=monitor_key(province), metadata={

@@ -6,12 +6,23 @@ an error-severity dbt test stops everything downstream of it: publication does n
 stays as it was, which the outcome says.
 """
 
+import fcntl
+import os
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagster import DagsterInstance, Definitions, ExecuteInProcessResult, define_asset_job
+from dagster import (
+    DagsterInstance,
+    DagsterRunStatus,
+    Definitions,
+    ExecuteInProcessResult,
+    RunsFilter,
+    define_asset_job,
+)
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from assets.contract.entities import NATIONAL, PROVINCES
@@ -22,6 +33,8 @@ from pipelines.settings import Settings
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 ADHOC_JOB = "refresh_selected_provinces"
+HOST_TAG = "edusandbox/host"
+PROCESS_TAG = "edusandbox/process"
 
 
 @dataclass
@@ -53,6 +66,57 @@ def failures(result: ExecuteInProcessResult) -> list[str]:
     return messages
 
 
+def process_identity(pid: int) -> str | None:
+    """`<pid>@<start time>` of a live process (the start time tells a recycled pid apart); None when gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except FileNotFoundError:
+        return None
+    except OSError:  # no /proc (not Linux): the pid alone
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return str(pid)
+    return f"{pid}@{stat.rsplit(')', 1)[1].split()[19]}"
+
+
+def release_crashed_runs(instance: DagsterInstance) -> list[str]:
+    """Marks failed the runs this host started whose process died mid-run (SIGKILL, OOM, power cut), and frees
+    their concurrency slots. Without a Dagster daemon nothing else does: a dead run would hold the `warehouse`
+    pool's one slot for ever and every later run would wait on it."""
+    released = []
+    unfinished = RunsFilter(statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED],
+                            tags={HOST_TAG: socket.gethostname()})
+    for record in instance.get_run_records(filters=unfinished):
+        run = record.dagster_run
+        recorded = run.tags.get(PROCESS_TAG, "")
+        if not recorded or process_identity(int(recorded.split("@")[0])) == recorded:
+            continue
+        instance.report_run_failed(run, f"the process that ran it ({recorded}) died before the run ended; "
+                                        "marked failed by the next run")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
+
+
+@contextmanager
+def _instance_setup_lock(instance: DagsterInstance | None) -> Iterator[None]:
+    """Dagster's SQLite storage creates its tables when the instance is opened, without a lock: two runs
+    starting together on a new DAGSTER_HOME can fail with 'table ... already exists'. A run opens and sets up
+    the instance holding this lock (a file in the instance's folder)."""
+    home = os.environ.get("DAGSTER_HOME", "")
+    folder = Path(instance.root_directory) if instance else Path(home) if home else None
+    if folder is None or not folder.is_dir():  # Dagster will say what is missing; nothing to lock
+        yield
+        return
+    with (folder / ".edusandbox-setup.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released by the kernel if the process dies
+        yield
+
+
 def _job_for(defs: Definitions, provinces: list[str]) -> str:
     if set(provinces) == set(PROVINCES):
         return FULL_REFRESH
@@ -69,11 +133,14 @@ def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str],
     if not years:
         return RunOutcome(False, f"no deliveries under {settings.landing} for {', '.join(provinces)}"
                                  + (" in the academic years asked for" if found else ""))
-    instance = instance or DagsterInstance.get()
     keys = [str(y) for y in years]
-    missing = [k for k in keys if not instance.has_dynamic_partition(ACADEMIC_YEARS.name, k)]
-    if missing:
-        instance.add_dynamic_partitions(ACADEMIC_YEARS.name, missing)
+    with _instance_setup_lock(instance):
+        instance = instance or DagsterInstance.get()
+        for run_id in release_crashed_runs(instance):
+            echo(f"run {run_id} had died mid-run (its process is gone): marked failed, its slot freed")
+        missing = [k for k in keys if not instance.has_dynamic_partition(ACADEMIC_YEARS.name, k)]
+        if missing:
+            instance.add_dynamic_partitions(ACADEMIC_YEARS.name, missing)
     defs = build_definitions(settings)
     job_name = _job_for(defs, provinces)
     if job_name == ADHOC_JOB:
@@ -87,7 +154,8 @@ def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str],
     result = job.execute_in_process(
         instance=instance, run_config=QUIET_LOGS, raise_on_error=False,
         tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1],
-              "edusandbox/trigger": "cli"})
+              "edusandbox/trigger": "cli", HOST_TAG: socket.gethostname(),
+              PROCESS_TAG: process_identity(os.getpid()) or str(os.getpid())})
     elapsed = time.perf_counter() - started
     echo(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
     if not result.success:

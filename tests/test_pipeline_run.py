@@ -40,6 +40,7 @@ def pipeline(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     home = tmp_path_factory.mktemp("pipeline_home")
     settings = settings_for(home, demo_landing)
     lines: list[str] = []
+    (home / "dagster").mkdir()
     with instance_for_test(temp_dir=str(home / "dagster")) as instance:
         outcome = run_pipeline(settings, list(PROVINCES), echo=lines.append, instance=instance)
         yield PipelineRun(settings, instance, outcome, lines)
