@@ -10,6 +10,7 @@ loads nothing and fails the blocking check, so nothing downstream runs on a brok
 import hashlib
 import json
 import shutil
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     BackfillPolicy,
+    BetaWarning,
     DynamicPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
@@ -35,7 +37,6 @@ from dagster import (
 )
 
 from assets.checks.reference import Reference, combine, reference_from_warehouse
-from assets.checks.validation import validate_delivery
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
 from assets.contract.landing import SOURCE_FILES, SourceFile
 from assets.parsing.pseudonym import Pseudonymiser, load_pseudonym_key
@@ -46,6 +47,10 @@ from assets.sources.base import AdapterResult, DeliveryError
 from pipelines.failpoints import failpoint
 from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import WarehouseResource
+
+# A backfill of many academic years is one run (BackfillPolicy.single_run), chosen on purpose: Dagster's
+# "beta" notice about the parameter would otherwise print once per asset at every load of the definitions.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
 
 ACADEMIC_YEARS = DynamicPartitionsDefinition(name="academic_year")
 INGEST_OWNER = "team:data-engineering"
@@ -117,12 +122,16 @@ QUARANTINE_FIELDS = ["province", "academic_year", "entity", "agency", "source_sh
                      "source_row", "reason", "record"]
 
 
-def _quarantine_frame(rejects: list[pd.DataFrame], entity: str, province: str, outcome: FileOutcome) -> pd.DataFrame:
-    frames = [f[["source_row", "reason", "record"]] for f in rejects if len(f)]
+def _quarantine_frame(rejects: list[pd.DataFrame], entity: str, province: str,
+                      outcome: FileOutcome) -> pd.DataFrame:
+    frames = [f[["source_row", "agency", "reason", "record"]] for f in rejects if len(f)]
     if not frames:
         return pd.DataFrame(columns=QUARANTINE_FIELDS)
-    return pd.concat(frames, ignore_index=True).assign(
-        province=province, academic_year=outcome.year, entity=entity, agency=outcome.agency,
+    quarantined = pd.concat(frames, ignore_index=True)
+    # The row's own agency (a workbook's sheet), else the file's: (file, agency, row) names one delivered record.
+    return quarantined.assign(
+        province=province, academic_year=outcome.year, entity=entity,
+        agency=quarantined["agency"].fillna(outcome.agency) if outcome.agency else quarantined["agency"],
         source_sha256=outcome.sha256, source_file=outcome.path.name)[QUARANTINE_FIELDS]
 
 
@@ -154,7 +163,11 @@ def validate_files(outcomes: list[FileOutcome], entity: str, province: str, refe
         return []
     frames = [o.adapted.rows for o in readable]  # type: ignore[union-attr]
     owner = np.repeat(np.arange(len(readable)), [len(f) for f in frames])
-    validation = validate_delivery(entity, province, pd.concat(frames, ignore_index=True), reference=reference)
+    # Imported here: Great Expectations takes seconds to import, and loading the definitions should not wait.
+    from assets.checks.validation import validate_delivery
+
+    rows = pd.concat(frames, ignore_index=True)
+    validation = validate_delivery(entity, province, rows, reference=reference)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(validation.report_html, encoding="utf-8")
     if not validation.passed:
@@ -172,7 +185,8 @@ def validate_files(outcomes: list[FileOutcome], entity: str, province: str, refe
     return []
 
 
-def _delivery_rows(outcomes: list[FileOutcome], province: str, entity: str, archive_dir: Path) -> pd.DataFrame:
+def _delivery_rows(outcomes: list[FileOutcome], province: str, entity: str,
+                   archive_dir: Path) -> pd.DataFrame:
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
     return pd.DataFrame([{
         "province": province, "academic_year": o.year, "entity": entity, "agency": o.agency,
@@ -201,8 +215,9 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
     @asset(
         key=key,
         deps=deps,
-        description=f"{entity.description} Delivered by {where}; validated with expectations/{entity_name}.json "
-                    f"and loaded into `{entity.table}` (partition province={province}).",
+        description=f"{entity.description} Delivered by {where}; validated with "
+                    f"expectations/{entity_name}.json and loaded into `{entity.table}` "
+                    f"(partition province={province}).",
         group_name=f"ingest_{province}",
         owners=[INGEST_OWNER],
         kinds={"python", "pandas", "great_expectations"},
@@ -210,7 +225,8 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
         backfill_policy=BackfillPolicy.single_run(),
         metadata={"dagster/column_schema": _table_schema(entity), "dagster/table_name": entity.table,
                   "province": province, "landing_files": ", ".join(
-                      s.file_name for s in SOURCE_FILES if s.province == province and s.entity == entity_name)},
+                      s.file_name for s in SOURCE_FILES
+                      if s.province == province and s.entity == entity_name)},
         check_specs=[
             AssetCheckSpec(SUITE_CHECK, asset=key, blocking=True,
                            description=f"GX suite expectations/{entity_name}.json: structural expectations "
@@ -235,8 +251,8 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                      if s.entity == entity_name]
             if not found:
                 context.log.warning(f"{province}/{year}: no {entity_name} delivery; partition left as it was")
-            outcomes += [read_file(s, p, a, province=province, year=year, paths=paths, pseudonymiser=pseudonymiser)
-                         for s, p, a in found]
+            outcomes += [read_file(s, p, a, province=province, year=year, paths=paths,
+                                   pseudonymiser=pseudonymiser) for s, p, a in found]
         delivered = sorted({o.year for o in outcomes})
         report_path = paths.reports_path / province / f"{entity_name}_{'-'.join(map(str, delivered))}.html"
         if delivered:
@@ -267,8 +283,8 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
         share = totals["quarantined"] / totals["read"] if totals["read"] else 0.0
         preview = wh.read_frame(
             f"select * from {entity.table} where province = '{province}' "
-            f"and academic_year in ({','.join(map(str, years))}) order by academic_year, source_file, source_row "
-            "limit 5") if totals["loaded"] else pd.DataFrame()
+            f"and academic_year in ({','.join(map(str, years))}) "
+            "order by academic_year, source_file, source_row limit 5") if totals["loaded"] else pd.DataFrame()
         yield MaterializeResult(
             metadata={
                 "dagster/row_count": totals["loaded"],

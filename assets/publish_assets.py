@@ -25,12 +25,14 @@ def monitor_key(province: str) -> AssetKey:
 
 
 MONITOR_SPECS = [
-    AssetSpec(monitor_key(p), deps=MART_KEYS, group_name="publish", owners=[PUBLISH_OWNER], kinds={"html", "xlsx"},
+    AssetSpec(monitor_key(p), deps=MART_KEYS, group_name="publish", owners=[PUBLISH_OWNER],
+              kinds={"html", "xlsx"},
               description=f"Education-situation monitor for {PROVINCE_NAMES[p][1]} ({PROVINCE_NAMES[p][0]}): "
                           "page with charts and maps, XLSX/CSV exports and monitor.json.")
     for p in PROVINCES
 ] + [
-    AssetSpec(monitor_key("index"), deps=MART_KEYS, group_name="publish", owners=[PUBLISH_OWNER], kinds={"html"},
+    AssetSpec(monitor_key("index"), deps=MART_KEYS, group_name="publish", owners=[PUBLISH_OWNER],
+              kinds={"html"},
               description="Index page comparing the four sandbox provinces."),
 ]
 

@@ -125,8 +125,8 @@ def _job_for(defs: Definitions, provinces: list[str]) -> str:
 
 def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str], None] = print,
                  years: list[int] | None = None, instance: DagsterInstance | None = None) -> RunOutcome:
-    """Materialises the provinces' deliveries (all years found, or `years`) and everything downstream, in one run
-    recorded in `instance` (default: the one DAGSTER_HOME points at)."""
+    """Materialises the provinces' deliveries (all years found, or `years`) and everything downstream, in one
+    run recorded in `instance` (default: the one DAGSTER_HOME points at)."""
     folders = [*provinces, NATIONAL]
     found = delivered_years(settings.landing, folders)
     years = [y for y in found if years is None or y in years]
@@ -159,8 +159,8 @@ def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str],
     elapsed = time.perf_counter() - started
     echo(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
     if not result.success:
-        return RunOutcome(False, "a blocking check, a dbt test or a step failed; nothing downstream of it ran and "
-                          f"the last good publication in {settings.publish_dir} is untouched:\n  "
+        return RunOutcome(False, "a blocking check, a dbt test or a step failed; nothing downstream of it "
+                          f"ran and the last good publication in {settings.publish_dir} is untouched:\n  "
                           + "\n  ".join(failures(result) or ["(see the run's log in the Dagster UI)"]),
                           run_id=result.run_id)
     return RunOutcome(True, "ok", settings.publish_dir / "index.html", run_id=result.run_id)

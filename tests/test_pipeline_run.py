@@ -1,5 +1,5 @@
-"""The whole pipeline on demo deliveries, in process, as `edusandbox run` does it: ingest and validation of every
-province, dbt build, publication; then the same again to prove re-runs are idempotent."""
+"""The whole pipeline on demo deliveries, in process, as `edusandbox run` does it: ingest and validation of
+every province, dbt build, publication; then the same again to prove re-runs are idempotent."""
 
 import filecmp
 import shutil
@@ -31,7 +31,8 @@ class PipelineRun:
 
 
 def settings_for(home: Path, landing: Path) -> Settings:
-    return Settings.from_env(home=home, landing=landing, warehouse_url=f"duckdb:///{home / 'warehouse.duckdb'}",
+    return Settings.from_env(home=home, landing=landing,
+                             warehouse_url=f"duckdb:///{home / 'warehouse.duckdb'}",
                              publish_dir=home / "publish", archive_dir=home / "archive")
 
 
@@ -47,7 +48,8 @@ def pipeline(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_the_run_succeeds_and_publishes_an_index(pipeline: PipelineRun) -> None:
@@ -61,7 +63,8 @@ def test_every_province_and_year_reaches_the_marts(pipeline: PipelineRun) -> Non
     yearly = pipeline.warehouse.read_frame("select province, academic_year from marts.mart_province_yearly")
     assert set(map(tuple, yearly.to_numpy().tolist())) == {(p, y) for p in PROVINCES for y in DEMO_YEARS}
     indicators = pipeline.warehouse.read_frame(
-        "select province, count(distinct indicator_id) as n from marts.fct_province_indicators group by province")
+        "select province, count(distinct indicator_id) as n "
+        "from marts.fct_province_indicators group by province")
     assert set(indicators["province"]) == set(PROVINCES)
     assert indicators["n"].min() >= 10
 
@@ -92,6 +95,12 @@ def test_injected_mess_is_quarantined_with_its_reason_and_origin(pipeline: Pipel
     reasons = " | ".join(quarantine["reason"].tolist())
     assert "check digit" in reasons
     assert "duplicate of row" in reasons
+    # one quarantined row per delivered record; Mae Hong Son's workbook rows are told apart by sheet (agency)
+    record = ["province", "academic_year", "entity", "source_sha256", "agency", "source_row"]
+    assert not quarantine.duplicated(subset=record).any()
+    per_sheet = quarantine[(quarantine["province"] == "mae_hong_son")
+                           & quarantine["entity"].isin(["students", "teachers"])]
+    assert per_sheet["agency"].notna().all()
 
 
 def test_progress_is_reported_per_step(pipeline: PipelineRun) -> None:
@@ -126,4 +135,5 @@ def test_a_second_run_of_the_same_deliveries_changes_nothing(pipeline: PipelineR
     for export in sorted(saved.rglob("*")):
         if export.suffix in {".xlsx", ".csv"} or export.name == "monitor.json":
             twin = exports / export.relative_to(saved)
-            assert filecmp.cmp(export, twin, shallow=False), f"{export.relative_to(saved)} differs after a re-run"
+            assert filecmp.cmp(export, twin, shallow=False), \
+                f"{export.relative_to(saved)} differs after a re-run"

@@ -132,6 +132,9 @@ def test_duplicates_across_sheets_name_the_sheet(tmp_path: Path) -> None:
         MHS_SHEETS["onie"]: f"duplicate of row 3 (sheet {MHS_SHEETS['obec_primary_1']})",
     }
     assert sorted(reasons) == [3, 4]
+    # rows are numbered per sheet: the sheet's agency is what tells two rejected "row 3"s apart
+    assert sorted(zip(result.rejects["agency"], result.rejects["source_row"], strict=True)) == [
+        ("obec_primary_2", 4), ("onie", 3)]
 
 
 def test_single_sheet_workbook_with_one_header_row(tmp_path: Path) -> None:

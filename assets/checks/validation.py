@@ -40,7 +40,7 @@ from assets.checks.suites import BLOCKING, ROW, WARNING, label_of, load_suite, p
 
 __all__ = ["QUARANTINE_COLUMNS", "Reference", "ValidationOutcome", "load_suite", "validate_delivery"]
 
-QUARANTINE_COLUMNS = ("source_row", "reason", "record")
+QUARANTINE_COLUMNS = ("source_row", "agency", "reason", "record")
 """Same shape as the adapters' rejects (assets.sources.base.AdapterResult.rejects), so both can be stored
 together."""
 
@@ -133,8 +133,10 @@ def _records_json(frame: pd.DataFrame) -> np.ndarray:
 def _quarantine(frame: pd.DataFrame, positions: np.ndarray, reasons: np.ndarray) -> pd.DataFrame:
     rows = frame.iloc[positions]
     source_row = rows["source_row"] if "source_row" in rows.columns else pd.Series([None] * len(rows))
+    agency = rows["agency"] if "agency" in rows.columns else pd.Series([None] * len(rows))
     return pd.DataFrame({
         "source_row": pd.array(pd.to_numeric(source_row, errors="coerce"), dtype="Int64"),
+        "agency": pd.array(agency.to_numpy(dtype=object), dtype="string"),
         "reason": pd.array(reasons, dtype="string"),
         "record": pd.array(_records_json(rows), dtype="string"),
     }, columns=list(QUARANTINE_COLUMNS))

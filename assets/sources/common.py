@@ -83,7 +83,8 @@ MONTH_COLUMNS = frozenset({"month"})
 _ISO_DAY = r"^\s*(\d{4}-\d{1,2})-\d{1,2}(?: 00:00:00)?\s*$"
 PROVINCE_BY_CODE: dict[str, str] = {code: slug for slug, code in PROVINCES.items()}
 
-REJECT_COLUMNS = ("source_row", "reason", "record")
+REJECT_COLUMNS = ("source_row", "agency", "reason", "record")
+"""`agency` too: a workbook numbers rows per sheet (one sheet per agency), so row 9 exists once per sheet."""
 Converted = tuple[pd.Series, pd.Series]
 """(values, reasons): reasons missing where the value is fine."""
 
@@ -267,8 +268,9 @@ def to_contract(
     row_reasons = _mark_duplicates(table, entity, values, row_reasons)
     rejected = row_reasons.notna().to_numpy()
 
-    rows = _typed_rows(entity, values, table, ctx, province, ~rejected)
-    rejects = _rejects(table, person_keys, row_reasons, rejected)
+    agency = table.agency if table.agency is not None else pd.Series(ctx.agency, index=table.fields.index)
+    rows = _typed_rows(entity, values, table, agency, ctx, province, ~rejected)
+    rejects = _rejects(table, agency, person_keys, row_reasons, rejected)
     notes = list(table.notes)
     if rejected.any():
         notes.append(f"{int(rejected.sum())} of {len(table)} rows rejected")
@@ -332,11 +334,10 @@ _PANDAS_TYPES: dict[str, str] = {
 
 
 def _typed_rows(
-    entity: Entity, values: dict[str, pd.Series], table: DeliveredTable, ctx: Context,
+    entity: Entity, values: dict[str, pd.Series], table: DeliveredTable, agency: pd.Series, ctx: Context,
     province: pd.Series, keep: np.ndarray,
 ) -> pd.DataFrame:
     n = int(keep.sum())
-    agency = table.agency if table.agency is not None else pd.Series(ctx.agency, index=table.fields.index)
     lineage = {
         "province": province, "academic_year": pd.Series(ctx.academic_year, index=table.fields.index),
         "agency": agency, "source_sha256": pd.Series(ctx.raw.sha256, index=table.fields.index),
@@ -374,7 +375,8 @@ def _shown_in_json(values: pd.Series) -> pd.Series:
 
 
 def _rejects(
-    table: DeliveredTable, person_keys: pd.Series | None, reasons: pd.Series, rejected: np.ndarray
+    table: DeliveredTable, agency: pd.Series, person_keys: pd.Series | None, reasons: pd.Series,
+    rejected: np.ndarray,
 ) -> pd.DataFrame:
     """Rejected rows: delivered values as JSON with the raw person ID replaced by its pseudonym."""
     records = table.fields[rejected].copy()
@@ -389,6 +391,7 @@ def _rejects(
     reason = redact_person_ids_series(reasons[rejected])
     return pd.DataFrame({
         "source_row": pd.array(table.source_row[rejected], dtype="Int64"),
+        "agency": pd.array(agency[rejected].to_numpy(dtype=object), dtype="string"),
         "reason": pd.array(reason.to_numpy(dtype=object), dtype="string"),
         "record": pd.array(payload, dtype="string"),
     }, columns=list(REJECT_COLUMNS))

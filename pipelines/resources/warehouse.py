@@ -5,15 +5,15 @@
     wh.replace_partition(entity, "yala", 2566, rows, quarantine, deliveries)   # one transaction
     wh.read_frame("select * from marts.fct_province_indicators")
 
-Raw tables hold the contract columns (assets.contract.entities). A partition is one landing folder and academic
-year (`province`, `academic_year`): replacing it deletes that partition's rows, quarantine rows and delivery
-records and inserts the new ones in a single transaction, so a re-run never duplicates rows and a crash leaves
-the previous load in place. Bulk paths: DuckDB scans the DataFrame natively; PostgreSQL gets COPY, streamed in
-chunks so memory stays bounded.
+Raw tables hold the contract columns (assets.contract.entities). A partition is one landing folder and
+academic year (`province`, `academic_year`): replacing it deletes that partition's rows, quarantine rows and
+delivery records and inserts the new ones in a single transaction, so a re-run never duplicates rows and a
+crash leaves the previous load in place. Bulk paths: DuckDB scans the DataFrame natively; PostgreSQL gets
+COPY, streamed in chunks so memory stays bounded.
 
-DuckDB allows one writing process at a time: connections are opened per operation and closed at once (dbt runs in
-a subprocess against the same file), warehouse writers share a Dagster concurrency pool, and a connection that
-meets another process's lock waits for it (bounded) instead of failing.
+DuckDB allows one writing process at a time: connections are opened per operation and closed at once (dbt runs
+in a subprocess against the same file), warehouse writers share a Dagster concurrency pool, and a connection
+that meets another process's lock waits for it (bounded) instead of failing.
 """
 
 from __future__ import annotations
@@ -42,15 +42,17 @@ PG_PASSWORD_ENV = "EDUSANDBOX_PG_PASSWORD"
 LOCK_WAIT_SECONDS = float(os.environ.get("EDUSANDBOX_DUCKDB_LOCK_WAIT", "300"))
 COPY_CHUNK_ROWS = 100_000
 COPY_NULL, COPY_NULL_SQL = "\x1e", "\\x1e"
-"""How COPY marks a missing value: the record-separator control character, which no loaded text can hold (the
-adapters turn control characters into spaces and JSON escapes them), so a school really named \\N stays text."""
+"""How COPY marks a missing value: the record-separator control character, which no loaded text can hold
+(the adapters turn control characters into spaces and JSON escapes them), so a school really named \\N stays
+text."""
 
 QUARANTINE_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
     ("province", "text"), ("academic_year", "integer"), ("entity", "text"), ("agency", "text"),
     ("source_sha256", "text"), ("source_file", "text"), ("source_row", "integer"), ("reason", "text"),
     ("record", "text"),
 )
-"""One row per rejected record: the reason(s) it failed and its delivered values (IDs already pseudonymised)."""
+"""One row per rejected record: the reason(s) it failed and its delivered values (IDs already
+pseudonymised)."""
 
 DELIVERY_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
     ("province", "text"), ("academic_year", "integer"), ("entity", "text"), ("agency", "text"),
@@ -60,7 +62,8 @@ DELIVERY_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
 """One row per delivered file loaded: where it is archived and how its rows were accounted for."""
 
 _SQL_TYPES: dict[str, dict[ColumnType, str]] = {
-    "duckdb": {"text": "VARCHAR", "integer": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE"},
+    "duckdb": {"text": "VARCHAR", "integer": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN",
+               "date": "DATE"},
     "postgres": {"text": "text", "integer": "bigint", "double": "double precision", "boolean": "boolean",
                  "date": "date"},
 }
@@ -123,7 +126,8 @@ class Warehouse:
         raise NotImplementedError
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment for the dbt subprocess (profiles.yml reads it): target and connection, no secrets on disk."""
+        """Environment for the dbt subprocess (profiles.yml reads it): target and connection, no secrets on
+        disk."""
         raise NotImplementedError
 
     def _transaction(self) -> Any:
@@ -144,7 +148,8 @@ class Warehouse:
         return f"{self.kind} {redact(self.url)}"
 
     def ensure_raw_table(self, entity: Entity) -> None:
-        """Creates raw.<entity> (and the quarantine and delivery tables) if missing; refuses a drifted schema."""
+        """Creates raw.<entity> (and the quarantine and delivery tables) if missing; refuses a drifted
+        schema."""
         for table in (TableSpec.of(entity), QUARANTINE, DELIVERIES):
             self._ensure_table(table)
 
@@ -152,7 +157,8 @@ class Warehouse:
         existing = self._existing_columns(table.name)
         if existing and existing != table.column_names:
             raise WarehouseError(
-                f"{table.name} in {self.describe()} has columns {existing}, the contract says {table.column_names}; "
+                f"{table.name} in {self.describe()} has columns {existing}, "
+                f"the contract says {table.column_names}; "
                 "migrate or drop the table (the contract changed)")
         if existing:
             return
@@ -163,7 +169,8 @@ class Warehouse:
             cursor.execute(f"create table if not exists {table.name} ({columns})")
             if "province" in table.column_names and "academic_year" in table.column_names:
                 index = table.name.replace(".", "_") + "_partition"
-                cursor.execute(f"create index if not exists {index} on {table.name} (province, academic_year)")
+                cursor.execute(
+                    f"create index if not exists {index} on {table.name} (province, academic_year)")
 
     def replace_partition(self, entity: Entity, province: str, academic_year: int, rows: pd.DataFrame,
                           quarantine: pd.DataFrame, deliveries: pd.DataFrame) -> None:
@@ -182,8 +189,9 @@ class Warehouse:
                            (province, academic_year))
             for side in (QUARANTINE, DELIVERIES):
                 marker = "?" if self.kind == "duckdb" else "%s"
-                cursor.execute(f"delete from {side.name} where province = {marker} and academic_year = {marker} "
-                               f"and entity = {marker}", (province, academic_year, entity.name))
+                cursor.execute(f"delete from {side.name} where province = {marker} "
+                               f"and academic_year = {marker} and entity = {marker}",
+                               (province, academic_year, entity.name))
             failpoint("warehouse.replace_partition.after_delete")
             self._insert(cursor, table, rows)
             self._insert(cursor, QUARANTINE, quarantine)
@@ -224,7 +232,8 @@ def _require_partition(frame: pd.DataFrame, table: TableSpec, province: str, aca
     """Every row must belong to the partition being replaced, or a re-run could not find and replace it."""
     if frame.empty:
         return
-    stray = (frame["province"].astype(str) != province) | (frame["academic_year"].astype("int64") != academic_year)
+    stray = ((frame["province"].astype(str) != province)
+             | (frame["academic_year"].astype("int64") != academic_year))
     if stray.any():
         found = frame.loc[stray, ["province", "academic_year"]].drop_duplicates().head(3).to_dict("records")
         raise WarehouseError(f"{int(stray.sum())} rows for {table.name} are not in partition "
@@ -291,7 +300,8 @@ class DuckDBWarehouse(Warehouse):
     def _insert(self, cursor: Any, table: TableSpec, frame: pd.DataFrame) -> None:
         if frame.empty:
             return
-        selected = ", ".join(f"cast({name} as date)" if kind == "date" else name for name, kind in table.columns)
+        selected = ", ".join(f"cast({name} as date)" if kind == "date" else name
+                             for name, kind in table.columns)
         cursor.register("incoming_rows", frame[table.column_names])
         try:
             cursor.execute(f"insert into {table.name} select {selected} from incoming_rows")
@@ -302,7 +312,7 @@ class DuckDBWarehouse(Warehouse):
         return {"EDUSANDBOX_DBT_TARGET": "duckdb", "EDUSANDBOX_DUCKDB_PATH": str(self.path)}
 
     def _move_table(self, cursor: Any, qualified: str, target: str, table: str) -> None:
-        # DuckDB cannot move a table between schemas: copy it (marts are aggregates, small) and drop the source.
+        # DuckDB cannot move a table between schemas: copy it (marts are aggregates, small), drop the source.
         cursor.execute(f"create or replace table {target}.{table} as select * from {qualified}")
         cursor.execute(f"drop table {qualified}")
 
@@ -362,8 +372,8 @@ class PostgresWarehouse(Warehouse):
             return
         columns = ", ".join(table.column_names)
         stream = _CsvStream(frame[table.column_names], [kind for _, kind in table.columns])
-        cursor.copy_expert(f"copy {table.name} ({columns}) from stdin with (format csv, null E'{COPY_NULL_SQL}')",
-                           stream)
+        cursor.copy_expert(
+            f"copy {table.name} ({columns}) from stdin with (format csv, null E'{COPY_NULL_SQL}')", stream)
 
     def dbt_env(self) -> dict[str, str]:
         env = {"EDUSANDBOX_DBT_TARGET": "postgres", "EDUSANDBOX_PG_HOST": str(self.params["host"]),

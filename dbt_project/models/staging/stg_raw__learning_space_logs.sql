@@ -17,12 +17,7 @@ renamed as (
         cast(visitors as integer) as visitors,
         cast(visitors_applying as integer) as visitors_applying,
         cast(income_baht as float8) as income_baht,
-        cast(province as {{ dbt.type_string() }}) as delivery_province,
-        cast(academic_year as integer) as academic_year,
-        cast(agency as {{ dbt.type_string() }}) as agency,
-        cast(source_sha256 as {{ dbt.type_string() }}) as source_sha256,
-        cast(source_file as {{ dbt.type_string() }}) as source_file,
-        cast(source_row as integer) as source_row
+        {{ delivery_lineage_columns() }}
     from source
 
 )

@@ -14,12 +14,7 @@ renamed as (
         cast(age as integer) as age,
         cast(sex as {{ dbt.type_string() }}) as sex,
         cast(population as integer) as persons,
-        cast(province as {{ dbt.type_string() }}) as delivery_province,
-        cast(academic_year as integer) as academic_year,
-        cast(agency as {{ dbt.type_string() }}) as agency,
-        cast(source_sha256 as {{ dbt.type_string() }}) as source_sha256,
-        cast(source_file as {{ dbt.type_string() }}) as source_file,
-        cast(source_row as integer) as source_row
+        {{ delivery_lineage_columns() }}
     from source
 
 )

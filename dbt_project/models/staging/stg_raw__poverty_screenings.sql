@@ -13,12 +13,7 @@ renamed as (
         cast(student_key as {{ dbt.type_string() }}) as student_key,
         cast(school_id as {{ dbt.type_string() }}) as school_id,
         cast(poverty_status as {{ dbt.type_string() }}) as poverty_status,
-        cast(province as {{ dbt.type_string() }}) as delivery_province,
-        cast(academic_year as integer) as academic_year,
-        cast(agency as {{ dbt.type_string() }}) as agency,
-        cast(source_sha256 as {{ dbt.type_string() }}) as source_sha256,
-        cast(source_file as {{ dbt.type_string() }}) as source_file,
-        cast(source_row as integer) as source_row
+        {{ delivery_lineage_columns() }}
     from source
 
 )

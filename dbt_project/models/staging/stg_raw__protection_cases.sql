@@ -15,12 +15,7 @@ renamed as (
         cast(disadvantage_type as {{ dbt.type_string() }}) as disadvantage_type,
         cast(support_given as {{ dbt.type_string() }}) as support_given,
         cast(follow_up_status as {{ dbt.type_string() }}) as follow_up_status,
-        cast(province as {{ dbt.type_string() }}) as delivery_province,
-        cast(academic_year as integer) as academic_year,
-        cast(agency as {{ dbt.type_string() }}) as agency,
-        cast(source_sha256 as {{ dbt.type_string() }}) as source_sha256,
-        cast(source_file as {{ dbt.type_string() }}) as source_file,
-        cast(source_row as integer) as source_row
+        {{ delivery_lineage_columns() }}
     from source
 
 )

@@ -18,12 +18,7 @@ renamed as (
         cast(subdistrict_code as {{ dbt.type_string() }}) as subdistrict_code,
         cast(levels_offered as {{ dbt.type_string() }}) as levels_offered,
         cast(sandbox_member as boolean) as is_sandbox_member,
-        cast(province as {{ dbt.type_string() }}) as delivery_province,
-        cast(academic_year as integer) as academic_year,
-        cast(agency as {{ dbt.type_string() }}) as agency,
-        cast(source_sha256 as {{ dbt.type_string() }}) as source_sha256,
-        cast(source_file as {{ dbt.type_string() }}) as source_file,
-        cast(source_row as integer) as source_row
+        {{ delivery_lineage_columns() }}
     from source
 
 )

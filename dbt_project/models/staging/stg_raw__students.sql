@@ -19,12 +19,7 @@ renamed as (
         cast(status as {{ dbt.type_string() }}) as status,
         cast(dropout_reason as {{ dbt.type_string() }}) as dropout_reason,
         cast(home_language as {{ dbt.type_string() }}) as home_language,
-        cast(province as {{ dbt.type_string() }}) as delivery_province,
-        cast(academic_year as integer) as academic_year,
-        cast(agency as {{ dbt.type_string() }}) as agency,
-        cast(source_sha256 as {{ dbt.type_string() }}) as source_sha256,
-        cast(source_file as {{ dbt.type_string() }}) as source_file,
-        cast(source_row as integer) as source_row
+        {{ delivery_lineage_columns() }}
     from source
 
 )

@@ -16,12 +16,7 @@ renamed as (
         cast(subject as {{ dbt.type_string() }}) as subject,
         cast(academic_standing as {{ dbt.type_string() }}) as academic_standing,
         cast(sex as {{ dbt.type_string() }}) as sex,
-        cast(province as {{ dbt.type_string() }}) as delivery_province,
-        cast(academic_year as integer) as academic_year,
-        cast(agency as {{ dbt.type_string() }}) as agency,
-        cast(source_sha256 as {{ dbt.type_string() }}) as source_sha256,
-        cast(source_file as {{ dbt.type_string() }}) as source_file,
-        cast(source_row as integer) as source_row
+        {{ delivery_lineage_columns() }}
     from source
 
 )
