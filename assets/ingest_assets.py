@@ -128,7 +128,7 @@ def _quarantine_frame(rejects: list[pd.DataFrame], entity: str, province: str,
     if not frames:
         return pd.DataFrame(columns=QUARANTINE_FIELDS)
     quarantined = pd.concat(frames, ignore_index=True)
-    # The row's own agency (a workbook's sheet), else the file's: (file, agency, row) names one delivered record.
+    # The row's own agency (a workbook sheet's), else the file's: (file, agency, row) names one record.
     return quarantined.assign(
         province=province, academic_year=outcome.year, entity=entity,
         agency=quarantined["agency"].fillna(outcome.agency) if outcome.agency else quarantined["agency"],

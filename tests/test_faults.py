@@ -9,10 +9,11 @@ and the publication is the same site (byte for byte where the crash came before 
 must again equal the reference: every mart table, raw row counts per table/folder/year with no duplicate
 record, raw.deliveries, and the published exports byte for byte (pages without run id and times).
 
-Default suite (the reference run, shared with test_privacy and test_idempotency, plus two runs here):
-the unit checks of the failpoint hook, and a crash inside a partition transaction after its delete.
-Long (--run-long): every other failpoint on a clone of the reference, three crashes in an empty home (first
-load), and the warehouse-write points plus a crash during dbt on PostgreSQL.
+Default suite (the reference run, shared with test_privacy and test_idempotency, plus four runs here):
+the unit checks of the failpoint hook, a crash inside a partition transaction after its delete (DuckDB), and
+on PostgreSQL a crash after twelve partitions were committed, then its re-run, against an undisturbed
+PostgreSQL run. Long (--run-long): every other failpoint on a clone of the reference, three crashes in an
+empty home (first load), and the other PostgreSQL points (inside the partition transaction, during dbt).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ BEFORE_SWAP = [p for p in FAILPOINTS if p != "publish.after_swap"]
 FIRST_LOAD_POINTS = ["ingest.after_partition_write@12", "dbt.during_build", "publish.after_swap"]
 POSTGRES_POINTS = ["warehouse.replace_partition.after_delete", "warehouse.replace_partition.before_commit",
                    "ingest.after_partition_write@12", "dbt.during_build"]
+POSTGRES_DEFAULT_POINT = "ingest.after_partition_write@12"
+"""In the default suite: twelve partitions committed on the server, the rest never written."""
 CALL = re.compile(r"""failpoint\(\s*["']([^"']+)["']""")
 
 
@@ -180,7 +183,7 @@ def test_a_crash_during_the_first_load_is_repaired_by_a_rerun(
     _rerun_repairs(home, reference_state, point)
 
 
-# -- PostgreSQL (long) --------------------------------------------------------------------------------------
+# -- PostgreSQL (one point in the default suite, the others long) -----------------------------------------
 
 @pytest.fixture(scope="module")
 def pg_home(postgres_server: object, demo_landing: Path) -> Iterator[Callable[[str, Path], Home]]:
@@ -208,10 +211,10 @@ def pg_reference(pg_home: Callable[[str, Path], Home], tmp_path_factory: pytest.
     return State.of(home)
 
 
-@pytest.mark.long
 @pytest.mark.postgres
 @pytest.mark.timeout(2400)
-@pytest.mark.parametrize("point", POSTGRES_POINTS)
+@pytest.mark.parametrize("point", [p if p == POSTGRES_DEFAULT_POINT
+                                   else pytest.param(p, marks=pytest.mark.long) for p in POSTGRES_POINTS])
 def test_a_crash_on_postgresql_is_repaired_by_a_rerun(point: str, pg_home: Callable[[str, Path], Home],
                                                       pg_reference: State, tmp_path: Path) -> None:
     home = pg_home("faults_" + re.sub(r"\W", "_", point), tmp_path / "home")
