@@ -12,7 +12,6 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 
 from assets.contract.entities import NATIONAL, PROVINCES
 from assets.delivery_freshness import FRESHNESS_CHECKS
-from assets.ingest_assets import ACADEMIC_YEARS
 
 LANDING_FOLDERS: tuple[str, ...] = (*PROVINCES, NATIONAL)
 FULL_REFRESH = "full_refresh"
@@ -36,13 +35,13 @@ def selection_for(folders: list[str] | tuple[str, ...]) -> AssetSelection:
 
 
 full_refresh_job = define_asset_job(
-    FULL_REFRESH, selection=AssetSelection.all(), partitions_def=ACADEMIC_YEARS,
+    FULL_REFRESH, selection=AssetSelection.all(),
     description="Every delivery of the selected academic years: ingest + GX validation, dbt build (models "
                 "and tests), then publication of the monitors, swapped in only when everything passed.")
 
 province_jobs: dict[str, UnresolvedAssetJobDefinition] = {
     folder: define_asset_job(
-        refresh_job_name(folder), selection=selection_for([folder]), partitions_def=ACADEMIC_YEARS,
+        refresh_job_name(folder), selection=selection_for([folder]),
         description=f"New or changed deliveries of {folder}: its ingest assets for the selected academic "
                     "years, then the dbt build and the monitors.")
     for folder in LANDING_FOLDERS

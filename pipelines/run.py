@@ -144,7 +144,7 @@ def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str],
     defs = build_definitions(settings)
     job_name = _job_for(defs, provinces)
     if job_name == ADHOC_JOB:
-        adhoc = define_asset_job(ADHOC_JOB, selection=selection_for(folders), partitions_def=ACADEMIC_YEARS)
+        adhoc = define_asset_job(ADHOC_JOB, selection=selection_for(folders))
         defs = Definitions.merge(defs, Definitions(jobs=[adhoc]))
     job = defs.resolve_job_def(job_name)
 
