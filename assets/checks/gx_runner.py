@@ -9,6 +9,7 @@ delivery never reaches the warehouse.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -19,6 +20,10 @@ from great_expectations.execution_engine import pandas_execution_engine
 from great_expectations.expectations.expectation import Expectation
 
 from assets.checks.suites import columns_of, describe_condition, label_of, severity_of
+
+# GX sets this module's logger to INFO at import, and every ephemeral context then prints "Created temporary
+# directory ... for ephemeral docs site" into the run's console output.
+logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
 EXAMPLES_PER_EXPECTATION = 5
 COUNTS_ONLY: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": EXAMPLES_PER_EXPECTATION,
