@@ -63,12 +63,28 @@ class PgServer:
     @property
     def url(self) -> str:
         """SQLAlchemy URL, password included (quoted): for tests only, never log it."""
+        return self.url_for(self.dbname)
+
+    def url_for(self, dbname: str) -> str:
         return (f"postgresql+psycopg2://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
-                f"@{self.host}:{self.port}/{self.dbname}")
+                f"@{self.host}:{self.port}/{dbname}")
 
     def connect(self, dbname: str | None = None) -> psycopg2.extensions.connection:
         return psycopg2.connect(host=self.host, port=self.port, user=self.user, password=self.password,
                                 dbname=dbname or self.dbname)
+
+    def fresh_database(self, dbname: str) -> str:
+        """An empty database of that name (dropped first if a test left one), for a test that must not share
+        the default database's schemas; returns its URL."""
+        connection = self.connect(dbname="postgres")
+        try:
+            connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
+            with connection.cursor() as cursor:
+                cursor.execute(f'drop database if exists "{dbname}"')
+                cursor.execute(f'create database "{dbname}" encoding \'UTF8\' template template0')
+        finally:
+            connection.close()
+        return self.url_for(dbname)
 
     def stop(self) -> None:
         """Fast shutdown (rolls back open transactions), then delete the whole cluster folder. Idempotent."""
@@ -186,16 +202,6 @@ def _start(server: PgServer) -> None:
           "-l", str(server.log_file), "-w", "-t", "60"], server.root, "pg_ctl start")
 
 
-def _create_database(server: PgServer) -> None:
-    conn = server.connect(dbname="postgres")
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f'create database "{server.dbname}" encoding \'UTF8\' template template0')
-    finally:
-        conn.close()
-
-
 def start_postgres(base_dir: Path) -> PgServer:
     """Start a fresh PostgreSQL cluster listening on 127.0.0.1 only, with superuser `edusandbox_admin`
     (password random per call, scram-sha-256) and an empty database `edusandbox`. Call stop() when done."""
@@ -221,7 +227,7 @@ def start_postgres(base_dir: Path) -> PgServer:
                 if attempt == START_ATTEMPTS:
                     raise
                 time.sleep(0.2)
-        _create_database(server)
+        server.fresh_database(server.dbname)
     except BaseException as err:
         log = (server.log_file.read_text(encoding="utf-8", errors="replace")[-2000:]
                if server.log_file.exists() else "")

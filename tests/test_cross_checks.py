@@ -206,16 +206,8 @@ def test_emis_vs_roster_check_runs_in_dagster_on_duckdb(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_cross_checks_on_postgresql(postgres_server) -> None:  # noqa: ANN001 - tests.pg_harness.PgServer
-    dbname = "edusandbox_cross_checks"
-    connection = postgres_server.connect(dbname="postgres")  # own database: other tests use the default one
-    try:
-        connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
-        with connection.cursor() as cursor:
-            cursor.execute(f"drop database if exists {dbname}")
-            cursor.execute(f"create database {dbname}")
-    finally:
-        connection.close()
-    url = postgres_server.url.rsplit("/", 1)[0] + f"/{dbname}"
+    # own database: other tests use the default one
+    url = postgres_server.fresh_database("edusandbox_cross_checks")
     warehouse = Warehouse.from_url(url)
     empty = year_over_year_outcome(warehouse, "yala")
     assert empty.passed and empty.frame.empty  # no raw schema yet

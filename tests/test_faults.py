@@ -192,14 +192,10 @@ def pg_home(postgres_server: object, demo_landing: Path) -> Iterator[Callable[[s
     server: Any = postgres_server
 
     def new(name: str, root: Path) -> Home:
-        connection = server.connect(dbname="postgres")
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(f'create database "{name}"')
-        connection.close()
+        url_with_password = server.fresh_database(name)
         root.mkdir(parents=True, exist_ok=True)
         return Home(root, demo_landing, f"postgresql+psycopg2://{server.user}@{server.host}:{server.port}/{name}",
-                    {"EDUSANDBOX_PG_PASSWORD": server.password}, server.url.rsplit("/", 1)[0] + f"/{name}")
+                    {"EDUSANDBOX_PG_PASSWORD": server.password}, url_with_password)
     yield new
 
 

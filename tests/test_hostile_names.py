@@ -288,13 +288,5 @@ def test_hostile_school_names_survive_the_duckdb_warehouse(tmp_path: Path) -> No
 
 @pytest.mark.postgres
 def test_hostile_school_names_survive_the_postgresql_warehouse(postgres_server, tmp_path: Path) -> None:  # noqa: ANN001
-    dbname = "edusandbox_hostile_names"
-    connection = postgres_server.connect(dbname="postgres")  # own database: other tests use the default one
-    try:
-        connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
-        with connection.cursor() as cursor:
-            cursor.execute(f"drop database if exists {dbname}")
-            cursor.execute(f"create database {dbname}")
-    finally:
-        connection.close()
-    _round_trip(Warehouse.from_url(postgres_server.url.rsplit("/", 1)[0] + f"/{dbname}"), tmp_path)
+    # own database: other tests use the default one
+    _round_trip(Warehouse.from_url(postgres_server.fresh_database("edusandbox_hostile_names")), tmp_path)

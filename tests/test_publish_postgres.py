@@ -22,12 +22,7 @@ PG_TYPES = {"VARCHAR": "text", "INTEGER": "integer", "BIGINT": "bigint", "DOUBLE
 
 
 def _copy_marts(source: Path, server: object) -> None:
-    admin = server.connect()  # type: ignore[attr-defined]
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"drop database if exists {DATABASE}")
-        cursor.execute(f"create database {DATABASE}")
-    admin.close()
+    server.fresh_database(DATABASE)  # type: ignore[attr-defined]
     pg = server.connect(DATABASE)  # type: ignore[attr-defined]
     with duckdb.connect(str(source), read_only=True) as db, pg, pg.cursor() as cursor:
         cursor.execute("create schema marts")
@@ -47,7 +42,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_postgres_and_duckdb_marts_publish_identical_files(postgres_server: object, tmp_path: Path) -> None:
     source = make_marts_db(tmp_path / "warehouse.duckdb")
     _copy_marts(source, postgres_server)
-    url = postgres_server.url.rsplit("/", 1)[0] + f"/{DATABASE}"  # type: ignore[attr-defined]
+    url = postgres_server.url_for(DATABASE)  # type: ignore[attr-defined]
     options = {"run_id": "pg-run", "built_at": "2024-03-01T07:00:00+07:00", "lineage": fixture_lineage()}
     from_duckdb = tmp_path / "duckdb_site"
     from_postgres = tmp_path / "postgres_site"
