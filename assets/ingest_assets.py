@@ -7,7 +7,6 @@ loads nothing and fails the blocking check, so nothing downstream runs on a brok
 """
 
 
-import hashlib
 import json
 import shutil
 import warnings
@@ -37,6 +36,7 @@ from dagster import (
 )
 
 from assets.checks.reference import Reference, combine, reference_from_warehouse
+from assets.content_address import sha256_of
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
 from assets.contract.landing import SOURCE_FILES, SourceFile
 from assets.parsing.pseudonym import Pseudonymiser, load_pseudonym_key
@@ -108,7 +108,7 @@ class FileOutcome:
 
 def archive_delivery(path: Path, archive_dir: Path) -> tuple[str, Path]:
     """Copy the file as received to `<archive>/<sha[:2]>/<sha><suffix>` (content-addressed, idempotent)."""
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    sha = sha256_of(path)
     target = archive_dir / sha[:2] / f"{sha}{path.suffix}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)

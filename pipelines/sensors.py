@@ -25,6 +25,7 @@ from dagster import (
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from assets.content_address import sha256_of
 from assets.ingest_assets import ACADEMIC_YEARS
 from assets.sources import DeliveryError, discover_deliveries
 from pipelines.jobs import LANDING_FOLDERS, province_jobs
@@ -62,14 +63,6 @@ class Scan:
     """Problems that stop a year folder from being read at all (e.g. a symlink out of the landing zone)."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def scan_folder(landing: Path, folder: str, known: dict[str, FileState], now: float | None = None) -> Scan:
     now = time.time() if now is None else now
     scan = Scan(settled={}, changed_years=set(), waiting=[], refused=[])
@@ -94,7 +87,7 @@ def scan_folder(landing: Path, folder: str, known: dict[str, FileState], now: fl
             if previous and (previous.size, previous.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                 state = previous
             else:
-                state = FileState(stat.st_size, stat.st_mtime_ns, _sha256(path))
+                state = FileState(stat.st_size, stat.st_mtime_ns, sha256_of(path))
             scan.settled[relative] = state
             if previous is None or previous.sha256 != state.sha256:
                 scan.changed_years.add(int(year_dir.name))

@@ -5,21 +5,14 @@ Standard library only: atomic publication imports this without loading pandas or
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from assets.content_address import sha256_of
+
 BUILD_MANIFEST = "build.json"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def file_hashes(root: Path) -> dict[str, str]:
