@@ -33,9 +33,9 @@ FIXTURE_PROVINCES = ("yala", "satun")  # the dbt fixture's provinces with rows (
 def access_warehouse(postgres_server,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     passwords = {role: secrets.token_urlsafe(16) for role in reader_roles()}
-    saved = {password_variable(r): os.environ.get(password_variable(r)) for r in passwords}
-    os.environ.update({password_variable(r): p for r, p in passwords.items()})
-    try:
+    with pytest.MonkeyPatch.context() as environment:  # restored when the module's tests are done
+        for role, password in passwords.items():
+            environment.setenv(password_variable(role), password)
         with postgres_server.connect() as connection:
             with connection.cursor() as cursor:  # the server is shared by the session: start from nothing
                 for schema in ("raw", "staging", "intermediate", "marts", "marts_build"):
@@ -56,12 +56,6 @@ def access_warehouse(postgres_server,
         promoted = warehouse.promote_schema(MARTS_BUILD_SCHEMA, "marts")
         assert "fct_province_indicators" in promoted and not warehouse.tables_in(MARTS_BUILD_SCHEMA)
         yield {"server": postgres_server, "passwords": passwords}
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _connect_as(env: dict[str, object], role: str) -> psycopg2.extensions.connection:
