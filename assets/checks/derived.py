@@ -71,10 +71,14 @@ def subdistrict_district(rows: pd.DataFrame) -> pd.Series:
     return rows["subdistrict_code"].str[:4]
 
 
+REGISTRY_KEY_SEPARATOR = "|"
+
+
 def registry_key(rows: pd.DataFrame) -> pd.Series:
     """"<academic year>|<school ID>": what the school-in-registry rule looks up, so rows of several academic
     years are each checked against their own year's registry (assets.checks.reference)."""
-    return rows["academic_year"].astype("string") + "|" + rows["school_id"].astype("string")
+    return (rows["academic_year"].astype("string") + REGISTRY_KEY_SEPARATOR
+            + rows["school_id"].astype("string"))
 
 
 DerivedColumn = Callable[[pd.DataFrame], pd.Series]

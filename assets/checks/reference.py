@@ -26,6 +26,7 @@ from functools import cache
 import geothai
 import pandas as pd
 
+from assets.checks.derived import REGISTRY_KEY_SEPARATOR
 from assets.contract.entities import NATIONAL, PROVINCES
 from pipelines.resources.warehouse import Warehouse
 
@@ -75,7 +76,8 @@ class Reference:
 
 
 def registry_key(academic_year: int, school_id: str) -> str:
-    return f"{academic_year}|{school_id}"
+    """The registry's side of derived.registry_key (a delivered row's side): the two must match."""
+    return f"{academic_year}{REGISTRY_KEY_SEPARATOR}{school_id}"
 
 
 def combine(references: list[Reference]) -> Reference:

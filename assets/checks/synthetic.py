@@ -11,11 +11,9 @@ import pandas as pd
 
 from assets.checks.derived import BE_OFFSET, OFFICIAL_AGE
 from assets.contract.entities import ENTITIES, PROVINCES, STUDENT_STATUSES
+from assets.sources.common import CONTRACT_DTYPES
 
 SHA = "ab" * 32
-DTYPES: dict[str, str] = {"text": "string", "integer": "Int64", "double": "Float64", "boolean": "boolean",
-                          "date": "datetime64[ns]"}
-"""Contract column type → the dtype adapters produce (assets/sources/common.py)."""
 
 
 def _hex_keys(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -92,5 +90,5 @@ def contract_frame(entity: str, records: list[dict[str, object]], province: str 
             columns[column.name] = lineage[column.name]
             continue
         values = [r.get(column.name) for r in records]
-        columns[column.name] = pd.Series(values, dtype=DTYPES[column.type])
+        columns[column.name] = pd.Series(values, dtype=CONTRACT_DTYPES[column.type])
     return pd.DataFrame(columns)[ENTITIES[entity].column_names]

@@ -51,8 +51,9 @@ def comparison_chart(views: list[ProvinceView], indicator_id: str) -> str:
     indicator = views[0].catalogue.get(indicator_id)
     years = sorted({y for v in views for y in v.years()})
     series: dict[str, list[float | None]] = {}
+    totals = [total_series(v, indicator_id) for v in views]
     for year in years:
-        values = [values_by_year(total_series(v, indicator_id), [year])[0] for v in views]
+        values = [values_by_year(points, [year])[0] for points in totals]
         if any(x is not None for x in values):
             series[str(year)] = values
     if not series:

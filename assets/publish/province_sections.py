@@ -72,7 +72,8 @@ def equity_section(view: ProvinceView) -> str:
 # ---------------------------------------------------------------------------------------------- districts
 
 
-def _map_off(boundaries: Boundaries, view: ProvinceView) -> tuple[str, str] | None:
+def map_off(boundaries: Boundaries, view: ProvinceView) -> tuple[str, str] | None:
+    """(Thai, English) reason why the province's district maps are off, or None when they can be drawn."""
     if not boundaries.available:
         return boundaries.off_reason_th, boundaries.off_reason_en
     if not boundaries.for_province(view.code)["features"]:
@@ -109,7 +110,7 @@ def district_section(view: ProvinceView, boundaries: Boundaries) -> str:
     chosen = map_indicators(view)
     if not chosen:
         return ""
-    off = _map_off(boundaries, view)
+    off = map_off(boundaries, view)
     if off is not None:
         maps = notice(f"แผนที่ปิดอยู่: {off[0]}", f"The map is off: {off[1]}", "notice map-off")
     else:

@@ -22,14 +22,14 @@ from pathlib import Path
 from assets.contract.entities import PROVINCES
 from assets.publish.boundaries import Boundaries, load_boundaries
 from assets.publish.checks import BUILD_MANIFEST, file_hashes
-from assets.publish.exports import records, to_jsonable, write_csvs, write_json, write_xlsx
+from assets.publish.exports import records, write_csvs, write_json, write_xlsx
 from assets.publish.fragments import Downloads, target_status
 from assets.publish.index_page import render_index_page
 from assets.publish.labels import PROGRAMME_TARGETS, province_order
 from assets.publish.lineage import Lineage, for_entities
 from assets.publish.marts import Marts
 from assets.publish.province_page import render_province_page
-from assets.publish.province_sections import map_indicators
+from assets.publish.province_sections import map_indicators, map_off
 from assets.publish.safety import privacy_problems
 from assets.publish.views import ProvinceView, latest, province_view, total_series
 
@@ -57,11 +57,8 @@ def _downloads(slug: str, tables: list[str]) -> Downloads:
 def _map_status(view: ProvinceView, boundaries: Boundaries) -> str:
     if not map_indicators(view):
         return "no district values to map"
-    if not boundaries.available:
-        return boundaries.off_reason_en
-    if not boundaries.for_province(view.code)["features"]:
-        return f"{boundaries.source_name} has no districts of this province"
-    return "on"
+    off = map_off(boundaries, view)
+    return off[1] if off else "on"
 
 
 def _targets_payload(view: ProvinceView) -> list[dict[str, object]]:
@@ -149,5 +146,5 @@ def build_site(marts: Marts, out_dir: Path, *, run_id: str, built_at: str, bound
     pages = {"index": out_dir / "index.html", **{v.slug: out_dir / v.slug / "index.html" for v in views}}
     manifest = {"format": "edusandbox-site/1", "run_id": run_id, "built_at": built_at,
                 "provinces": [v.slug for v in views], "maps": maps, "files": files}
-    write_json(to_jsonable(manifest), out_dir / BUILD_MANIFEST)  # type: ignore[arg-type]
+    write_json(manifest, out_dir / BUILD_MANIFEST)
     return BuiltSite(out_dir, pages, files, maps)

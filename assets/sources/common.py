@@ -328,9 +328,10 @@ def _reject_later(
     return reasons
 
 
-_PANDAS_TYPES: dict[str, str] = {
+CONTRACT_DTYPES: dict[str, str] = {
     "text": "string", "integer": "Int64", "double": "Float64", "boolean": "boolean", "date": "datetime64[ns]",
 }
+"""Contract column type → the pandas dtype every adapter produces."""
 
 
 def _typed_rows(
@@ -347,7 +348,7 @@ def _typed_rows(
     columns = {}
     for column in entity.all_columns:
         series = values.get(column.name, lineage.get(column.name))
-        dtype = _PANDAS_TYPES[column.type]
+        dtype = CONTRACT_DTYPES[column.type]
         if series is None:  # an optional column the province does not deliver at all
             columns[column.name] = pd.Series(pd.array([None] * n, dtype=dtype))
             continue

@@ -372,7 +372,7 @@ def _truncated_last_line(
     break: a file cut off mid-line. (pandas pads short lines with blanks, which would load half a row.)"""
     if not len(frame) or text.endswith(("\n", "\r")) or (bad_lines and max(bad_lines) > line[-1]):
         return {}
-    last_line = re.split(_LINE_BREAK, text)[-1]
+    last_line = text[max(text.rfind("\n"), text.rfind("\r")) + 1:]  # without splitting the whole file
     fields = next(csv.reader([last_line]), [])
     if not any(f.strip() for f in fields) or len(fields) >= len(frame.columns):
         return {}
