@@ -81,8 +81,8 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
     and leaves the marts offices read as they were (write-audit-publish)."""
     counts = {"models": 0, "checks passed": 0, "checks failed": 0}
     wh = warehouse.get_warehouse()
-    for entity in ENTITIES.values():  # sources declared once: a table nothing was delivered to yet is empty
-        wh.ensure_raw_table(entity)
+    # sources are declared once: a table nothing was delivered to yet must exist, empty
+    wh.ensure_raw_tables(ENTITIES.values())
     with dbt_environment(wh.dbt_env()):
         # Unit tests prove the SQL on fixtures and run in the test suite (tests/test_dbt_*.py); a production
         # build runs the models and the data tests only.

@@ -46,9 +46,8 @@ from assets.contract.landing import (
     SourceFile,
 )
 from assets.sources.common import SKILL_LABELS, TEST_LABELS
+from pipelines.settings import DBT_PROJECT_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SQL_FILE = Path(__file__).with_name("baseline.sql")
 SEEDS = ("grades", "affiliations", "school_size_bands", "geo_provinces", "geo_districts",
          "indicator_definitions")

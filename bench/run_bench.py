@@ -38,10 +38,11 @@ from bench.compare import compare_warehouses  # noqa: E402
 from bench.measure import Measured, machine, measure  # noqa: E402
 from bench.report import evaluate_targets, markdown_report  # noqa: E402
 from bench.stages import latest_run_stages  # noqa: E402
+from pipelines.cli import parse_years  # noqa: E402
+from pipelines.demo_defaults import DEMO_SEED  # noqa: E402
 
 DEFAULT_SCALE = 0.2
 DEFAULT_YEARS = "2567"
-DEFAULT_SEED = 2566
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
 DEFAULT_WORKDIR = REPO_ROOT / ".edusandbox" / "bench"
 STUDENTS_AT_SCALE_1 = 300_000
@@ -51,21 +52,13 @@ DELTA_FILES = {"satun": "students.csv", "sukhothai": "students.csv", "yala": "st
 WITHDRAW_EVERY = 100
 
 
-def parse_years(text: str) -> tuple[int, ...]:
-    first, _, last = text.partition("-")
-    years = tuple(range(int(first), int(last or first) + 1))
-    if not years or years[0] < 2400:
-        raise argparse.ArgumentTypeError(f"years are Buddhist Era, e.g. 2567 or 2566-2567; got {text!r}")
-    return years
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bench/run_bench.py", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=DEFAULT_SCALE,
                         help=f"demo scale; 1.0 ≈ {STUDENTS_AT_SCALE_1:,} students a year, 30 ≈ 9 M")
     parser.add_argument("--years", type=parse_years, default=parse_years(DEFAULT_YEARS),
                         help="academic years BE, e.g. 2567 or 2566-2567")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--seed", type=int, default=DEMO_SEED)
     parser.add_argument("--skip-baseline", action="store_true", help="no baseline, no comparison")
     parser.add_argument("--skip-delta", action="store_true", help="no one-province delta run")
     parser.add_argument("--delta-province", choices=sorted(DELTA_FILES), default="satun")

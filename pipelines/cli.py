@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 from assets.contract.entities import PROVINCES
-from pipelines.demo_data.generate import DEFAULT_ERROR_RATE, DEFAULT_SCALE, DEFAULT_YEARS, DEMO_SEED
+from pipelines.demo_defaults import DEFAULT_ERROR_RATE, DEFAULT_SCALE, DEFAULT_YEARS, DEMO_SEED
 
 
-def _parse_years(text: str) -> tuple[int, ...]:
+def parse_years(text: str) -> tuple[int, ...]:
     start, _, end = text.partition("-")
     first, last = int(start), int(end or start)
     if first < 2400 or last < first:
@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=DEMO_SEED)
     demo.add_argument("--scale", type=float, default=DEFAULT_SCALE,
                       help=f"student population multiplier (1.0 ≈ real size; default {DEFAULT_SCALE})")
-    demo.add_argument("--years", type=_parse_years, default=DEFAULT_YEARS,
+    demo.add_argument("--years", type=parse_years, default=DEFAULT_YEARS,
                       help=f"academic years BE, e.g. {DEFAULT_YEARS[0]}-{DEFAULT_YEARS[-1]}")
     demo.add_argument("--error-rate", type=float, default=DEFAULT_ERROR_RATE,
                       help=f"share of rows with injected real-world mess (default {DEFAULT_ERROR_RATE})")
@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--publish-dir", help="where the monitors are published (EDUSANDBOX_PUBLISH_DIR)")
     run.add_argument("--province", type=_province, action="append",
                      help="limit ingest to a province (repeat)")
-    run.add_argument("--years", type=_parse_years,
+    run.add_argument("--years", type=parse_years,
                      help="only these academic years BE, e.g. 2566-2567 (a backfill)")
     run.add_argument("--demo-if-empty", action="store_true",
                      help="generate demo deliveries when landing is empty")

@@ -35,13 +35,9 @@ from pipelines.demo_data.simulation import (
 )
 from pipelines.demo_data.tables import AGENCY, BUILDERS, EMIS_GRADE_ROWS_PER_SCHOOL, emis_table
 from pipelines.demo_data.writers import write_csv, write_delimited, write_jsonl, write_xlsx
+from pipelines.demo_defaults import DEFAULT_ERROR_RATE, DEFAULT_SCALE, DEFAULT_YEARS, DEMO_SEED
 from pipelines.settings import shared_data_dir
 
-DEFAULT_SCALE = 0.6
-"""Students per province relative to its real size (1.0 ≈ 300,000 a year over the four provinces)."""
-DEFAULT_YEARS = (2564, 2565, 2566, 2567)
-DEMO_SEED = 2566
-DEFAULT_ERROR_RATE = 0.01
 MAX_ERROR_RATE = 0.4
 """Rejected and benign mess take rate × rows each, on different rows."""
 

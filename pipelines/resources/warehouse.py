@@ -22,7 +22,7 @@ import csv
 import io
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,7 +150,11 @@ class Warehouse:
     def ensure_raw_table(self, entity: Entity) -> None:
         """Creates raw.<entity> (and the quarantine and delivery tables) if missing; refuses a drifted
         schema."""
-        for table in (TableSpec.of(entity), QUARANTINE, DELIVERIES):
+        self.ensure_raw_tables([entity])
+
+    def ensure_raw_tables(self, entities: Iterable[Entity]) -> None:
+        """The same for several entities, checking the shared quarantine and delivery tables once."""
+        for table in (*(TableSpec.of(e) for e in entities), QUARANTINE, DELIVERIES):
             self._ensure_table(table)
 
     def _ensure_table(self, table: TableSpec) -> None:
