@@ -6,7 +6,6 @@ an error-severity dbt test stops everything downstream of it: publication does n
 stays as it was, which the outcome says.
 """
 
-import fcntl
 import os
 import socket
 import time
@@ -28,6 +27,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from assets.contract.entities import NATIONAL, PROVINCES
 from assets.ingest_assets import ACADEMIC_YEARS
 from pipelines.definitions import build_definitions
+from pipelines.file_lock import exclusive_lock
 from pipelines.jobs import FULL_REFRESH, selection_for
 from pipelines.settings import Settings
 
@@ -112,8 +112,7 @@ def _instance_setup_lock(instance: DagsterInstance | None) -> Iterator[None]:
     if folder is None or not folder.is_dir():  # Dagster will say what is missing; nothing to lock
         yield
         return
-    with (folder / ".edusandbox-setup.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released by the kernel if the process dies
+    with exclusive_lock(folder / ".edusandbox-setup.lock"):
         yield
 
 

@@ -28,18 +28,17 @@ re-links it to the newest complete version); and the first publication creates P
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assets.publish.checks import verify_site
+from pipelines.file_lock import exclusive_lock
 
 log = logging.getLogger(__name__)
 
@@ -163,17 +162,6 @@ def _prune(layout: _Layout, keep: set[str]) -> None:
             shutil.rmtree(layout.store / version, ignore_errors=True)
 
 
-@contextmanager
-def _locked(layout: _Layout) -> Iterator[None]:
-    layout.lock.parent.mkdir(parents=True, exist_ok=True)
-    with layout.lock.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released by the kernel if this process dies
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _abort(layout: _Layout, staging: Path, reason: str) -> PublicationError:
     shutil.rmtree(staging, ignore_errors=True)
     served = current_version(layout) or ("nothing yet" if not layout.link.exists() else str(layout.link))
@@ -191,7 +179,7 @@ def publish_atomically(build: Callable[[Path], Any], publish_dir: Path, *,
     Raises PublicationError (the published site untouched) when the build raises or a check fails.
     """
     layout = _Layout.of(Path(publish_dir))
-    with _locked(layout):
+    with exclusive_lock(layout.lock):
         _recover(layout)
         previous = current_version(layout)
         version = _new_version()
