@@ -35,7 +35,7 @@ from dagster import (
     asset,
 )
 
-from assets.checks.reference import Reference, combine, reference_from_warehouse
+from assets.checks.reference import Reference, reference_for_years
 from assets.content_address import sha256_of
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
 from assets.contract.landing import SOURCE_FILES, SourceFile
@@ -256,7 +256,7 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
         delivered = sorted({o.year for o in outcomes})
         report_path = paths.reports_path / province / f"{entity_name}_{'-'.join(map(str, delivered))}.html"
         if delivered:
-            reference = combine([reference_from_warehouse(wh, province, y) for y in delivered])
+            reference = reference_for_years(wh, province, delivered)
             validate_files(outcomes, entity_name, province, reference, report_path)
         blocking = [f"{province}/{o.year}: {message}" for o in outcomes for message in o.blocking]
         totals = {"read": 0, "loaded": 0, "quarantined": 0}

@@ -149,8 +149,18 @@ def reference_from_warehouse(warehouse: Warehouse, folder: str, academic_year: i
     Works on an empty warehouse (no file, no raw schema): the registry is then missing, noted, and the
     school-in-registry rules are skipped; geography always comes from geothai.
     """
+    return _reference_from_rows(folder, academic_year, _registry_rows(warehouse, provinces_of(folder)))
+
+
+def reference_for_years(warehouse: Warehouse, folder: str, academic_years: list[int]) -> Reference:
+    """One reference for validating `folder`'s deliveries of several academic years together; the registry is
+    read from the warehouse once for all of them."""
+    rows = _registry_rows(warehouse, provinces_of(folder))
+    return combine([_reference_from_rows(folder, year, rows) for year in academic_years])
+
+
+def _reference_from_rows(folder: str, academic_year: int, rows: pd.DataFrame) -> Reference:
     provinces = provinces_of(folder)
-    rows = _registry_rows(warehouse, provinces)
     ids: set[str] = set()
     years: dict[str, int] = {}
     notes: list[str] = []
