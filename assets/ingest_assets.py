@@ -35,7 +35,7 @@ from dagster import (
     asset,
 )
 
-from assets.checks.reference import Reference, reference_for_years
+from assets.checks.reference import Reference, provinces_of, reference_for_years
 from assets.content_address import sha256_of
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
 from assets.contract.landing import SOURCE_FILES, SourceFile
@@ -202,8 +202,8 @@ def _registry_deps(province: str, entity_name: str) -> list[AssetKey]:
     schools asset, or for national files the registries of all four provinces."""
     if entity_name == "schools":
         return []
-    folders = list(PROVINCES) if province == NATIONAL else [province]
-    return [ingest_key(f, "schools") for f in folders if (f, "schools") in _province_entities()]
+    return [ingest_key(f, "schools") for f in provinces_of(province)
+            if (f, "schools") in _province_entities()]
 
 
 def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
