@@ -166,7 +166,13 @@ def year_over_year_frame(counts: pd.DataFrame, province: str) -> pd.DataFrame:
 def run_cross_suite(name: str, frame: pd.DataFrame) -> CrossOutcome:
     """Validates a comparison frame with `expectations/cross/<name>.json`; flags the failing rows."""
     # Great Expectations takes seconds to import: only runs pay for it, not every load of the code location.
-    from assets.checks.gx_runner import WITH_INDICES, failing_indices, run_expectations, summarise
+    from assets.checks.gx_runner import (
+        WITH_INDICES,
+        add_reason,
+        failing_positions,
+        run_expectations,
+        summarise,
+    )
     from assets.checks.suites import label_of, load_cross_suite
 
     suite = load_cross_suite(name)
@@ -180,9 +186,7 @@ def run_cross_suite(name: str, frame: pd.DataFrame) -> CrossOutcome:
     for expectation, result in zip(expectations, run_expectations(frame, expectations, WITH_INDICES),
                                    strict=True):
         results.append(summarise(expectation, result))
-        for position in failing_indices(result):
-            label = label_of(expectation)
-            reasons[position] = label if reasons[position] is None else f"{reasons[position]}; {label}"
+        add_reason(reasons, failing_positions(result), label_of(expectation))
     bad = ~np.equal(reasons, None)
     flagged = frame[bad].assign(reason=reasons[bad].astype(str))
     return CrossOutcome(suite.name, severity, frame, flagged, results)

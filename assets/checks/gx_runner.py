@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 import great_expectations as gx
+import numpy as np
 from great_expectations.core.batch_definition import BatchDefinition
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import pandas_execution_engine
@@ -107,3 +108,17 @@ def summarise(expectation: Expectation, result: Any) -> dict[str, Any]:
 def failing_indices(result: Any) -> list[Any]:
     """Index labels of the failing rows (needs WITH_INDICES)."""
     return list((result.result or {}).get("unexpected_index_list") or [])
+
+
+def failing_positions(result: Any) -> np.ndarray:
+    """The failing rows' positions, each once (the frame was validated with a 0..n-1 index)."""
+    return np.unique(np.asarray(failing_indices(result), dtype=np.int64))
+
+
+def add_reason(reasons: np.ndarray, positions: np.ndarray, label: str) -> None:
+    """Appends `label` to the reasons of the rows at `positions` (in place; None = no reason yet)."""
+    current = reasons[positions]
+    empty = np.equal(current, None)
+    current[empty] = label
+    current[~empty] = current[~empty] + ("; " + label)
+    reasons[positions] = current

@@ -33,7 +33,14 @@ import pandas as pd
 from great_expectations.expectations.expectation import Expectation
 
 from assets.checks.derived import with_derived_columns
-from assets.checks.gx_runner import COUNTS_ONLY, WITH_INDICES, failing_indices, run_expectations, summarise
+from assets.checks.gx_runner import (
+    COUNTS_ONLY,
+    WITH_INDICES,
+    add_reason,
+    failing_positions,
+    run_expectations,
+    summarise,
+)
 from assets.checks.reference import Reference, geography_reference
 from assets.checks.report import render_report
 from assets.checks.suites import BLOCKING, ROW, WARNING, label_of, load_suite, parameters_of, severity_of
@@ -142,19 +149,6 @@ def _quarantine(frame: pd.DataFrame, positions: np.ndarray, reasons: np.ndarray)
     }, columns=list(QUARANTINE_COLUMNS))
 
 
-def _add_reason(reasons: np.ndarray, positions: np.ndarray, label: str) -> None:
-    """Appends `label` to the reasons of the rows at `positions` (in place; None = no reason yet)."""
-    current = reasons[positions]
-    empty = np.equal(current, None)
-    current[empty] = label
-    current[~empty] = current[~empty] + ("; " + label)
-    reasons[positions] = current
-
-
-def _failing_positions(result: Any) -> np.ndarray:
-    return np.unique(np.asarray(failing_indices(result), dtype=np.int64))
-
-
 def _evaluable(expectations: list[Expectation], reference: Reference) -> tuple[list[Expectation], list[str]]:
     """The expectations whose reference sets are known, and a note for each one skipped."""
     known = reference.parameters()
@@ -240,7 +234,7 @@ def _mark_failing_rows(reasons: np.ndarray, checked: pd.DataFrame, failed: list[
     """Runs the failed row expectations again asking for failing row indices; labels those rows."""
     for expectation, result in zip(failed, run_expectations(checked, failed, WITH_INDICES, parameters),
                                    strict=True):
-        _add_reason(reasons, _failing_positions(result), label_of(expectation))
+        add_reason(reasons, failing_positions(result), label_of(expectation))
 
 
 def validate_delivery(entity: str, province: str, rows: pd.DataFrame,
