@@ -85,30 +85,27 @@ def load_suite(entity: str, province: str | None = None,
         name = f"{entity}.{province}"
         expectations += addition["expectations"]
         notes.append(addition.get("notes") or "")
-    suite = gx.ExpectationSuite(
-        name=name, expectations=expectations, meta={"entity": entity, "province": province},
-        notes=[n for n in notes if n],
-    )
+    return _built_suite(name, expectations, {"entity": entity, "province": province},
+                        [n for n in notes if n])
+
+
+def load_cross_suite(name: str, directory: Path = EXPECTATIONS_DIR) -> gx.ExpectationSuite:
+    """A cross-delivery suite, `expectations/cross/<name>.json` (rules over a comparison frame)."""
+    data = _read(directory / CROSS_DIR_NAME / f"{name}.json")
+    return _built_suite(f"cross/{name}", list(data["expectations"]), data.get("meta") or {},
+                        data.get("notes"))
+
+
+def _built_suite(name: str, expectations: list[dict[str, Any]], meta: dict[str, Any],
+                 notes: Any) -> gx.ExpectationSuite:
+    """The GX suite of these expectation configurations, each with a known severity."""
+    suite = gx.ExpectationSuite(name=name, expectations=expectations, meta=meta, notes=notes)
     # GX logs and drops an expectation it cannot build instead of raising: a typo must not pass unnoticed.
     if len(suite.expectations) != len(expectations):
         raise SuiteError(f"suite {name}: GX accepted {len(suite.expectations)} of {len(expectations)} "
                          "expectations; see the log for the one it could not build")
     for expectation in suite.expectations:
         check_severity(expectation, name)
-    return suite
-
-
-def load_cross_suite(name: str, directory: Path = EXPECTATIONS_DIR) -> gx.ExpectationSuite:
-    """A cross-delivery suite, `expectations/cross/<name>.json` (rules over a comparison frame)."""
-    data = _read(directory / CROSS_DIR_NAME / f"{name}.json")
-    suite = gx.ExpectationSuite(name=f"cross/{name}", expectations=data["expectations"],
-                                meta=data.get("meta") or {}, notes=data.get("notes"))
-    if len(suite.expectations) != len(data["expectations"]):
-        raise SuiteError(f"suite cross/{name}: GX accepted {len(suite.expectations)} of "
-                         f"{len(data['expectations'])} expectations; see the log for the one it could not "
-                         "build")
-    for expectation in suite.expectations:
-        check_severity(expectation, suite.name)
     return suite
 
 
