@@ -304,7 +304,7 @@ def test_emis_counts_agree_with_the_roster(clean: Landing) -> None:
 
 def test_obec_school_counts_match_the_registry(clean: Landing) -> None:
     if not REGISTRY.exists():
-        pytest.skip(f"reference data absent ({REGISTRY}): registry comparison needs /work/shared/data")
+        pytest.skip(f"reference data absent ({REGISTRY}): the registry comparison needs ../shared/data")
     registry = pd.read_csv(REGISTRY, dtype=str)
     for province, code in PROVINCES.items():
         schools = clean.rows(province, "schools", YEARS[0])
