@@ -26,6 +26,7 @@ from pipelines.dbt_project import (
     PIPELINE_VARS,
     dbt_environment,
     ensure_manifest,
+    keep_partial_parse,
     prune_invocation_folders,
 )
 from pipelines.failpoints import failpoint
@@ -82,7 +83,8 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
     counts = {"models": 0, "checks passed": 0, "checks failed": 0}
     wh = warehouse.get_warehouse()
     # sources are declared once: a table nothing was delivered to yet must exist, empty
-    wh.ensure_raw_tables(ENTITIES.values())
+    with wh.session():
+        wh.ensure_raw_tables(ENTITIES.values())
     with dbt_environment(wh.dbt_env()):
         # Unit tests prove the SQL on fixtures and run in the test suite (tests/test_dbt_*.py); a production
         # build runs the models and the data tests only.
@@ -94,6 +96,7 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
             _report_progress(context, event, counts)
             yield event
         # Reached only when dbt exited 0: every model built and no error-severity test failed.
+        keep_partial_parse(invocation.target_path)
         failpoint("dbt.before_promote")
         promoted = wh.promote_schema(MARTS_BUILD_SCHEMA, MARTS_SCHEMA)
         report(context, f"marts promoted: {len(promoted)} tables from {MARTS_BUILD_SCHEMA} to {MARTS_SCHEMA}")

@@ -46,7 +46,7 @@ from assets.sources import discover_deliveries, read_delivery
 from assets.sources.base import AdapterResult, DeliveryError
 from pipelines.failpoints import failpoint
 from pipelines.resources.paths import ProjectPaths
-from pipelines.resources.warehouse import WarehouseResource
+from pipelines.resources.warehouse import Warehouse, WarehouseResource
 
 # A backfill of many academic years is one run (BackfillPolicy.single_run), chosen on purpose: Dagster's
 # "beta" notice about the parameter would otherwise print once per asset at every load of the definitions.
@@ -206,6 +206,14 @@ def _registry_deps(province: str, entity_name: str) -> list[AssetKey]:
             if (f, "schools") in _province_entities()]
 
 
+def _preview(wh: Warehouse, entity: Entity, province: str, years: list[int]) -> pd.DataFrame:
+    """The first rows loaded, for the asset's page in the UI."""
+    return wh.read_frame(
+        f"select * from {entity.table} where province = '{province}' "
+        f"and academic_year in ({','.join(map(str, years))}) "
+        "order by academic_year, source_file, source_row limit 5")
+
+
 def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
     entity = ENTITIES[entity_name]
     key = ingest_key(province, entity_name)
@@ -243,7 +251,6 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                 paths: ProjectPaths) -> Iterator[object]:
         pseudonymiser = Pseudonymiser(load_pseudonym_key())
         wh = warehouse.get_warehouse()
-        wh.ensure_raw_table(entity)
         years = [int(k) for k in context.partition_keys]
         outcomes: list[FileOutcome] = []
         for year in years:
@@ -255,36 +262,38 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                                    pseudonymiser=pseudonymiser) for s, p, a in found]
         delivered = sorted({o.year for o in outcomes})
         report_path = paths.reports_path / province / f"{entity_name}_{'-'.join(map(str, delivered))}.html"
-        if delivered:
-            reference = reference_for_years(wh, province, delivered)
+        with wh.session():
+            wh.ensure_raw_table(entity)
+            reference = reference_for_years(wh, province, delivered) if delivered else None
+        if reference is not None:
             validate_files(outcomes, entity_name, province, reference, report_path)
         blocking = [f"{province}/{o.year}: {message}" for o in outcomes for message in o.blocking]
         totals = {"read": 0, "loaded": 0, "quarantined": 0}
         files_meta: list[dict[str, object]] = []
-        for year in delivered:
-            of_year = [o for o in outcomes if o.year == year]
-            if any(o.blocking for o in of_year):  # never a partial load: the year keeps its last good data
-                continue
-            rows = pd.concat([o.rows for o in of_year], ignore_index=True)
-            quarantine = pd.concat([o.quarantine for o in of_year], ignore_index=True)
-            wh.replace_partition(entity, province, year, rows, quarantine,
-                                 _delivery_rows(of_year, province, entity_name, paths.archive_path))
-            failpoint("ingest.after_partition_write")
-            for o in of_year:
-                totals["read"] += o.rows_read
-                totals["loaded"] += len(o.rows)
-                totals["quarantined"] += len(o.quarantine)
-                files_meta.append({"year": year, "file": o.path.name, "sha256": o.sha256, "read": o.rows_read,
-                                   "loaded": len(o.rows), "quarantined": len(o.quarantine)})
-            report(context, f"ingest {province}/{entity_name} {year}: {len(rows):,} rows loaded, "
-                             f"{len(quarantine):,} quarantined from {len(of_year)} file(s)")
+        with wh.session():
+            for year in delivered:
+                of_year = [o for o in outcomes if o.year == year]
+                # never a partial load: the year keeps its last good data
+                if any(o.blocking for o in of_year):
+                    continue
+                rows = pd.concat([o.rows for o in of_year], ignore_index=True)
+                quarantine = pd.concat([o.quarantine for o in of_year], ignore_index=True)
+                wh.replace_partition(entity, province, year, rows, quarantine,
+                                     _delivery_rows(of_year, province, entity_name, paths.archive_path))
+                failpoint("ingest.after_partition_write")
+                for o in of_year:
+                    totals["read"] += o.rows_read
+                    totals["loaded"] += len(o.rows)
+                    totals["quarantined"] += len(o.quarantine)
+                    files_meta.append({"year": year, "file": o.path.name, "sha256": o.sha256,
+                                       "read": o.rows_read, "loaded": len(o.rows),
+                                       "quarantined": len(o.quarantine)})
+                report(context, f"ingest {province}/{entity_name} {year}: {len(rows):,} rows loaded, "
+                                 f"{len(quarantine):,} quarantined from {len(of_year)} file(s)")
+            preview = _preview(wh, entity, province, years) if totals["loaded"] else pd.DataFrame()
         reports = {"validation_report": str(report_path)} if report_path.exists() else {}
         lost = totals["read"] - totals["loaded"] - totals["quarantined"]
         share = totals["quarantined"] / totals["read"] if totals["read"] else 0.0
-        preview = wh.read_frame(
-            f"select * from {entity.table} where province = '{province}' "
-            f"and academic_year in ({','.join(map(str, years))}) "
-            "order by academic_year, source_file, source_row limit 5") if totals["loaded"] else pd.DataFrame()
         yield MaterializeResult(
             metadata={
                 "dagster/row_count": totals["loaded"],

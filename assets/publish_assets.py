@@ -50,8 +50,9 @@ def publish_monitors(context: AssetExecutionContext, warehouse: WarehouseResourc
     """Builds the whole site into a staging folder and swaps it in only after it is complete. This step runs
     only when every blocking check and dbt test upstream passed; otherwise the last good site stays."""
     wh = warehouse.get_warehouse()
-    marts = read_marts(wh.read_frame)
-    lineage = _lineage(wh)
+    with wh.session():
+        marts = read_marts(wh.read_frame)
+        lineage = _lineage(wh)
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
 
     def build(out_dir: Path):

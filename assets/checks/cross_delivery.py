@@ -260,7 +260,9 @@ def build_check(province: str, *, entity: str, other: str, name: str, body: Chec
     @asset_check(asset=ingest_key(province, entity), name=name, description=description, blocking=False,
                  additional_deps=[ingest_key(province, other)] if other != entity else [])
     def _check(warehouse: WarehouseResource) -> AssetCheckResult:
-        return body(warehouse.get_warehouse(), province)
+        wh = warehouse.get_warehouse()
+        with wh.session():
+            return body(wh, province)
 
     return _check
 
