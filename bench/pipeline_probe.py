@@ -24,8 +24,9 @@ from typing import Any
 # probe name → (module, attribute path) of what the ingest asset calls.
 PROBES: dict[str, tuple[str, str]] = {
     "adapter": ("assets.ingest_assets", "read_delivery"),
-    "validation": ("assets.ingest_assets", "validate_delivery"),
-    "reference": ("assets.ingest_assets", "reference_from_warehouse"),
+    # imported by the ingest asset when a validation runs, so the module's own attribute is the one to wrap
+    "validation": ("assets.checks.validation", "validate_delivery"),
+    "reference": ("assets.ingest_assets", "reference_for_years"),
     "archive": ("assets.ingest_assets", "archive_delivery"),
     "load": ("pipelines.resources.warehouse", "Warehouse.replace_partition"),
 }

@@ -1,14 +1,13 @@
 """The edusandbox code location: one Definitions object for `dagster dev`, the CLI and the tests."""
 
 from dagster import Definitions, in_process_executor
-from dagster_dbt import DbtCliResource
 
 from assets.checks.cross_delivery import CROSS_DELIVERY_CHECKS
 from assets.dbt_assets import edusandbox_dbt_models
 from assets.delivery_freshness import FRESHNESS_CHECKS
 from assets.ingest_assets import INGEST_ASSETS
 from assets.publish_assets import publish_monitors
-from pipelines.dbt_project import DBT_EXECUTABLE, DBT_PROJECT
+from pipelines.dbt_project import dbt_resource
 from pipelines.jobs import JOBS
 from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import WarehouseResource
@@ -28,7 +27,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         resources={
             "warehouse": WarehouseResource(url=settings.warehouse_url),
             "paths": ProjectPaths.from_settings(settings),
-            "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE),
+            "dbt": dbt_resource(),
         },
         # One process per run: dbt is parsed once (manifest prepared at bootstrap), steps share it.
         executor=in_process_executor,
