@@ -3,7 +3,10 @@ duplicated, values round-tripped exactly (NULL is not the text "\\N"), drift and
 promoted in one go."""
 
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -171,3 +174,35 @@ def test_an_unsupported_or_in_memory_url_is_refused_with_a_clear_message() -> No
     with pytest.raises(WarehouseError) as refused:
         Warehouse.from_url("postgresql://user:secret@127.0.0.1:1/nowhere").read_frame("select 1")
     assert "secret" not in str(refused.value)
+
+
+def test_a_duckdb_session_opens_the_file_once_and_releases_it_when_the_block_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    opened: list[str] = []
+    real_connect = duckdb.connect
+
+    def counting_connect(database: str, **kwargs: object) -> duckdb.DuckDBPyConnection:
+        opened.append(database)
+        return real_connect(database, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", counting_connect)
+    path = tmp_path / "warehouse.duckdb"
+    wh = Warehouse.from_url(f"duckdb:///{path}")
+    quarantine, deliveries = side_tables("yala", 2566, 1)
+    with wh.session():
+        wh.ensure_raw_table(SCHOOLS)
+        rows = schools("yala", 2566, ["a", "b", "c"])
+        wh.replace_partition(SCHOOLS, "yala", 2566, rows, quarantine, deliveries)
+        with pytest.raises(duckdb.Error):  # a failed statement rolls back; the session stays usable
+            wh.execute("insert into raw.schools (school_id) select school_id from no_such_table")
+        with wh.session():  # nested: still the same connection
+            assert len(wh.read_frame("select * from raw.schools")) == 3
+    assert len(opened) == 1
+    # Released: another process can take the write lock at once (it would wait or fail while it is held).
+    subprocess.run([sys.executable, "-c", f"import duckdb; c = duckdb.connect({str(path)!r}); "
+                    "c.execute('insert into raw.quarantine (province) values (null)'); c.close()"],
+                   check=True, timeout=60)
+    assert len(wh.read_frame("select * from raw.quarantine")) == 2
+    assert len(opened) == 2  # outside a session every call opens and closes its own connection

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import hashlib
 import io
 import itertools
@@ -641,25 +640,17 @@ def _row_number(text: str) -> int:
         return int(value)
 
 
-_COORDINATE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
-
-
-@functools.lru_cache(maxsize=4096)
-def _column_number(letters: str) -> int:
-    from openpyxl.utils.cell import column_index_from_string
-
-    return column_index_from_string(letters.upper())
+_COORDINATE = re.compile(r"([A-Z]{1,3})\d+")
 
 
 def _column_of(coordinate: str) -> int:
-    """The column number of a cell reference "AB12" (openpyxl's rules: a bad reference is an error)."""
-    match = _COORDINATE.match(coordinate)
-    if match is None or not int(match.group(2)):
-        from openpyxl.utils.cell import coordinate_from_string
+    """The column number of a cell reference such as "AB12", by openpyxl's rules (a bad one raises there)."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple  # both cached or cheap
 
-        coordinate_from_string(coordinate)  # raises openpyxl's own error, naming the reference
-        raise ValueError(f"invalid cell reference {coordinate!r}")
-    return _column_number(match.group(1))
+    match = _COORDINATE.fullmatch(coordinate)
+    if match is None:
+        return coordinate_to_tuple(coordinate)[1]
+    return column_index_from_string(match.group(1))
 
 
 class _CellTyping:

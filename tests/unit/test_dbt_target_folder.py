@@ -1,0 +1,63 @@
+"""What the pipeline keeps in dbt's target folder: the newest invocation folders, and the partial parse of the
+last build (so the next build does not re-parse the whole project)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipelines import dbt_project
+from pipelines.settings import DBT_PROJECT_DIR
+
+
+def test_the_target_folder_is_the_projects_whatever_the_working_directory() -> None:
+    assert dbt_project.TARGET_DIR.is_absolute()
+    assert dbt_project.TARGET_DIR.parent == Path(DBT_PROJECT_DIR).resolve()
+
+
+def test_only_the_newest_invocation_folders_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dbt_project, "TARGET_DIR", tmp_path)
+    monkeypatch.chdir(tmp_path.parent)  # pruning must not depend on where the process runs
+    for age in range(8):
+        folder = tmp_path / f"edusandbox_dbt_models-{age:07x}-abc"
+        folder.mkdir()
+        os.utime(folder, (1_000_000 + age, 1_000_000 + age))
+    (tmp_path / "manifest.json").write_text("{}")
+    dbt_project.prune_invocation_folders(keep=3)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["edusandbox_dbt_models-0000005-abc", "edusandbox_dbt_models-0000006-abc",
+                    "edusandbox_dbt_models-0000007-abc", "manifest.json"]
+
+
+def test_a_builds_partial_parse_replaces_the_projects(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dbt_project, "TARGET_DIR", tmp_path / "target")
+    (tmp_path / "target").mkdir()
+    (tmp_path / "target" / "partial_parse.msgpack").write_bytes(b"old")
+    invocation = tmp_path / "target" / "edusandbox_dbt_models-1-2"
+    invocation.mkdir()
+    dbt_project.keep_partial_parse(invocation)  # a build that wrote none leaves the old one
+    assert (tmp_path / "target" / "partial_parse.msgpack").read_bytes() == b"old"
+    (invocation / "partial_parse.msgpack").write_bytes(b"new")
+    dbt_project.keep_partial_parse(invocation)
+    assert (tmp_path / "target" / "partial_parse.msgpack").read_bytes() == b"new"
+    left = sorted(p.name for p in (tmp_path / "target").iterdir())
+    assert left == [invocation.name, "partial_parse.msgpack"]  # no temporary file left behind
+
+
+def test_the_dbt_version_comes_from_the_installed_package_without_a_process(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    from dagster_dbt.core import resource as dagster_dbt_resource
+
+    def no_process(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError(f"started a process: {args}")
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", no_process)
+    resource = dbt_project.dbt_resource()
+    if resource.dbt_executable != str(dbt_project._VENV_DBT):
+        pytest.fail(f"the tests run outside the project's venv: dbt is {resource.dbt_executable}")
+    assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
