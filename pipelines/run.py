@@ -116,23 +116,42 @@ def _instance_setup_lock(instance: DagsterInstance | None) -> Iterator[None]:
         yield
 
 
-def _job_for(defs: Definitions, provinces: list[str]) -> str:
-    if set(provinces) == set(PROVINCES):
-        return FULL_REFRESH
-    return ADHOC_JOB
+def national_changed(settings: Settings, years: list[int]) -> bool:
+    """Whether the national files of `years` differ from what the warehouse last loaded (new, changed, or
+    never loaded whole). A run limited to some provinces re-ingests them only then: they are the same for
+    every province, and at national scale they are most of the rows."""
+    from assets.content_address import sha256_of
+    from assets.sources import discover_deliveries
+    from pipelines.resources.warehouse import DELIVERIES_TABLE, Warehouse
+
+    delivered = {(year, path.name): sha256_of(path) for year in years
+                 for _, path, _ in discover_deliveries(settings.landing, NATIONAL, year)}
+    if not delivered:
+        return False
+    warehouse = Warehouse.from_url(settings.warehouse_url)
+    with warehouse.session():
+        if not warehouse.table_exists(DELIVERIES_TABLE):
+            return True
+        loaded = warehouse.read_frame(
+            f"select academic_year, source_file, source_sha256 from {DELIVERIES_TABLE} where province = ?",
+            (NATIONAL,))
+    recorded = {(int(y), f): sha for y, f, sha in loaded.itertuples(index=False)}
+    return any(recorded.get(key) != sha for key, sha in delivered.items())
 
 
 def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str], None] = print,
                  years: list[int] | None = None, instance: DagsterInstance | None = None) -> RunOutcome:
     """Materialises the provinces' deliveries (all years found, or `years`) and everything downstream, in one
     run recorded in `instance` (default: the one DAGSTER_HOME points at)."""
-    folders = [*provinces, NATIONAL]
-    found = delivered_years(settings.landing, folders)
+    found = delivered_years(settings.landing, [*provinces, NATIONAL])
     years = [y for y in found if years is None or y in years]
     if not years:
         return RunOutcome(False, f"no deliveries under {settings.landing} for {', '.join(provinces)}"
                                  + (" in the academic years asked for" if found else ""))
     keys = [str(y) for y in years]
+    whole = set(provinces) == set(PROVINCES)
+    with_national = whole or national_changed(settings, years)
+    folders = [*provinces, NATIONAL] if with_national else list(provinces)
     with _instance_setup_lock(instance):
         instance = instance or DagsterInstance.get()
         for run_id in release_crashed_runs(instance):
@@ -141,13 +160,14 @@ def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str],
         if missing:
             instance.add_dynamic_partitions(ACADEMIC_YEARS.name, missing)
     defs = build_definitions(settings)
-    job_name = _job_for(defs, provinces)
+    job_name = FULL_REFRESH if whole else ADHOC_JOB
     if job_name == ADHOC_JOB:
         adhoc = define_asset_job(ADHOC_JOB, selection=selection_for(folders))
         defs = Definitions.merge(defs, Definitions(jobs=[adhoc]))
     job = defs.resolve_job_def(job_name)
 
-    echo(f"edusandbox run: {', '.join(provinces)} (+ national), academic years {keys[0]}–{keys[-1]}, "
+    national = "+ national" if with_national else "national files unchanged since loaded: not re-ingested"
+    echo(f"edusandbox run: {', '.join(provinces)} ({national}), academic years {keys[0]}–{keys[-1]}, "
          f"warehouse {settings.warehouse_url.split('://')[0]}, job {job_name}")
     started = time.perf_counter()
     result = job.execute_in_process(

@@ -4,7 +4,7 @@ every province, dbt build, publication; then the same again to prove re-runs are
 import filecmp
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +13,7 @@ from dagster import DagsterInstance, instance_for_test
 
 from assets.contract.entities import ENTITIES, PROVINCES
 from pipelines.resources.warehouse import Warehouse
-from pipelines.run import RunOutcome, run_pipeline
+from pipelines.run import RunOutcome, national_changed, run_pipeline
 from pipelines.settings import Settings
 from tests.conftest import DEMO_YEARS
 
@@ -137,3 +137,25 @@ def test_a_second_run_of_the_same_deliveries_changes_nothing(pipeline: PipelineR
             twin = exports / export.relative_to(saved)
             assert filecmp.cmp(export, twin, shallow=False), \
                 f"{export.relative_to(saved)} differs after a re-run"
+
+
+def test_a_province_run_reingests_the_national_files_only_when_they_changed(pipeline: PipelineRun,
+                                                                              tmp_path: Path) -> None:
+    def loaded_at(province: str) -> set[str]:
+        return set(pipeline.warehouse.read_frame(
+            "select ingested_at from raw.deliveries where province = ?", (province,))["ingested_at"])
+
+    national_before, satun_before = loaded_at("national"), loaded_at("satun")
+    lines: list[str] = []
+    outcome = run_pipeline(pipeline.settings, ["satun"], echo=lines.append, instance=pipeline.instance)
+    assert outcome.success, outcome.message
+    assert "national files unchanged since loaded: not re-ingested" in "\n".join(lines)
+    assert loaded_at("national") == national_before  # not loaded again
+    assert loaded_at("satun") != satun_before
+    assert not national_changed(pipeline.settings, list(DEMO_YEARS))
+    # One national file changed (a copy of the landing zone): the next province run takes the national files.
+    landing = tmp_path / "landing"
+    shutil.copytree(pipeline.settings.landing / "national", landing / "national")
+    changed = next(p for p in sorted((landing / "national").rglob("*")) if p.is_file())
+    changed.write_bytes(changed.read_bytes() + b"\n")
+    assert national_changed(replace(pipeline.settings, landing=landing), list(DEMO_YEARS))
