@@ -190,6 +190,11 @@ def test_a_duckdb_session_opens_the_file_once_and_releases_it_when_the_block_end
     monkeypatch.setattr(duckdb, "connect", counting_connect)
     path = tmp_path / "warehouse.duckdb"
     wh = Warehouse.from_url(f"duckdb:///{path}")
+    with wh.session():  # reads on a warehouse not created yet do not create it
+        assert not wh.table_exists("raw.schools")
+    assert not path.exists() and opened == []
+    wh.ensure_raw_table(SCHOOLS)
+    opened.clear()
     quarantine, deliveries = side_tables("yala", 2566, 1)
     with wh.session():
         wh.ensure_raw_table(SCHOOLS)

@@ -264,7 +264,9 @@ class DuckDBWarehouse(Warehouse):
 
     @contextmanager
     def session(self) -> Iterator[Warehouse]:
-        if self._held is not None:  # nested: the outer block owns the connection
+        if self._held is not None or not self.path.exists():
+            # nested: the outer block owns the connection; no file yet: reads must not create one, and the
+            # first write creates it as a call outside a session does
             yield self
             return
         with self._connect() as connection:
