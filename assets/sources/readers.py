@@ -654,21 +654,17 @@ def _row_number(text: str) -> int:
 _COORDINATE = re.compile(r"([A-Z]{1,3})\d+")
 
 
-def _column_of(coordinate: str) -> int:
-    """The column number of a cell reference such as "AB12", by openpyxl's rules (a bad one raises there)."""
-    from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple  # both cached or cheap
-
-    match = _COORDINATE.fullmatch(coordinate)
-    if match is None:
-        return coordinate_to_tuple(coordinate)[1]
-    return column_index_from_string(match.group(1))
-
-
 class _CellTyping:
-    """Turns the cell elements of one row into {column: value}, typed as openpyxl's parser types them."""
+    """Turns the cell elements of one row into {column: value}, typed as openpyxl's parser types them.
+
+    openpyxl's helpers are looked up once per sheet here, not per cell: this loop runs for every cell of a
+    national-scale roster."""
 
     def __init__(self, shared_strings: list[str], epoch: dt.datetime, date_formats: set[int],
                  timedelta_formats: set[int]) -> None:
+        from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple
+        from openpyxl.utils.datetime import from_excel, from_ISO8601
+        from openpyxl.worksheet._reader import _cast_number
         from openpyxl.xml.constants import SHEET_MAIN_NS
 
         self.shared_strings = shared_strings
@@ -677,17 +673,26 @@ class _CellTyping:
         self.timedelta_formats = timedelta_formats
         self.value_tag, self.inline_tag = f"{{{SHEET_MAIN_NS}}}v", f"{{{SHEET_MAIN_NS}}}is"
         self.text_tag, self.run_tag = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
+        self.column_index, self.coordinate_to_tuple = column_index_from_string, coordinate_to_tuple
+        self.cast_number, self.from_excel, self.from_iso = _cast_number, from_excel, from_ISO8601
 
     def cells(self, row: ElementTree.Element) -> Cells:
         found: Cells = {}
         column = 0
         for element in row:
             coordinate = element.get("r")
-            column = _column_of(coordinate) if coordinate else column + 1
+            column = self._column_of(coordinate) if coordinate else column + 1
             value = self._value(element)
             if value is not None:
                 found[column] = value
         return found
+
+    def _column_of(self, coordinate: str) -> int:
+        """The column number of a reference such as "AB12", by openpyxl's rules (a bad one raises there)."""
+        match = _COORDINATE.fullmatch(coordinate)
+        if match is None:
+            return self.coordinate_to_tuple(coordinate)[1]
+        return self.column_index(match.group(1))
 
     def _value(self, element: ElementTree.Element) -> object:
         kind = element.get("t", "n")
@@ -704,9 +709,7 @@ class _CellTyping:
         if kind == "b":
             return bool(int(text))
         if kind == "d":
-            from openpyxl.utils.datetime import from_ISO8601
-
-            return from_ISO8601(text)
+            return self.from_iso(text)
         return text  # "str" (a formula's text result), "e" (an error such as #N/A)
 
     def _inline_text(self, inline: ElementTree.Element) -> str:
@@ -723,14 +726,12 @@ class _CellTyping:
         return "".join(plain + runs)
 
     def _number(self, text: str, style: str | None) -> object:
-        from openpyxl.utils.datetime import from_excel
-
-        number: float = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+        number = self.cast_number(text)
         style_id = int(style) if style else 0
         if style_id not in self.date_formats:
             return number
         try:
-            return from_excel(number, self.epoch, timedelta=style_id in self.timedelta_formats)
+            return self.from_excel(number, self.epoch, timedelta=style_id in self.timedelta_formats)
         except (OverflowError, ValueError):  # a date serial beyond the calendar: an error cell, as openpyxl
             return "#VALUE!"
 
