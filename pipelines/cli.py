@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -95,7 +94,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
     command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
                "-h", "127.0.0.1", "-p", str(args.port)]
     print(" ".join(command), flush=True)
-    return subprocess.call(command, cwd=REPO_ROOT)
+    # Replaced by dagster dev rather than waiting on it: Ctrl-C and SIGTERM reach it directly and it shuts its
+    # webserver, daemon and code server down itself (a waiting parent would kill it on KeyboardInterrupt).
+    from pipelines.interrupts import restore_default_signals
+
+    os.chdir(REPO_ROOT)
+    restore_default_signals()
+    os.execv(command[0], command)
 
 
 def cmd_pg_access(args: argparse.Namespace) -> int:
