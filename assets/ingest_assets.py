@@ -42,6 +42,7 @@ from assets.contract.landing import SOURCE_FILES, SourceFile
 from assets.parsing.pseudonym import Pseudonymiser, load_pseudonym_key
 from assets.pools import WAREHOUSE_POOL
 from assets.progress import report
+from assets.read_ahead import ReadTask, read_ahead
 from assets.sources import discover_deliveries, read_delivery
 from assets.sources.base import AdapterResult, DeliveryError
 from pipelines.failpoints import failpoint
@@ -136,9 +137,9 @@ def _quarantine_frame(rejects: list[pd.DataFrame], entity: str, province: str,
 
 
 def read_file(source: SourceFile, path: Path, agency: str | None, *, province: str, year: int,
-              paths: ProjectPaths, pseudonymiser: Pseudonymiser) -> FileOutcome:
+              archive_dir: Path, pseudonymiser: Pseudonymiser) -> FileOutcome:
     """Archive one delivered file as received and read it into the contract (no validation yet)."""
-    sha, _ = archive_delivery(path, paths.archive_path)
+    sha, _ = archive_delivery(path, archive_dir)
     outcome = FileOutcome(source, path, agency, year, sha)
     try:
         outcome.adapted = read_delivery(source, path, province=province, academic_year=year,
@@ -150,6 +151,62 @@ def read_file(source: SourceFile, path: Path, agency: str | None, *, province: s
     if outcome.rows_read == 0:  # a header and nothing else: not a delivery
         outcome.blocking = [f"{path}: no data rows (an empty file is not a delivery)"]
     return outcome
+
+
+def read_task(task: ReadTask, archive_dir: Path, pseudonym_key: bytes) -> FileOutcome:
+    """`read_file` for one planned file; module-level so a read-ahead worker process can run it."""
+    source = next(s for s in SOURCE_FILES if s.province == task.province and s.entity == task.entity
+                  and task.path.name in s.file_names())
+    return read_file(source, task.path, task.agency, province=task.province, year=task.year,
+                     archive_dir=archive_dir, pseudonymiser=_pseudonymiser(pseudonym_key))
+
+
+@cache
+def _pseudonymiser(key: bytes) -> Pseudonymiser:
+    return Pseudonymiser(key)
+
+
+def _ingest_tasks(landing: Path, province: str, entity: str, years: list[int]) -> list[ReadTask]:
+    return [ReadTask.of(province, entity, year, path, agency) for year in years
+            for source, path, agency in discover_deliveries(landing, province, year)
+            if source.entity == entity]
+
+
+def _run_ingest_steps(context: AssetExecutionContext) -> list[tuple[str, str]]:
+    """(province, entity) of every ingest step this run executes, in the order the in-process executor runs
+    them: the school registries (no upstream) by step key, then each step once the last registry it is
+    validated against is loaded, ties by step key. A wrong guess costs time, not correctness: a step whose
+    file was not read ahead reads it itself."""
+    run = context.dagster_run
+    step_keys = set(context.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+                    .step_keys_to_execute) if run.execution_plan_snapshot_id else set()
+
+    def step_key(key: AssetKey) -> str:
+        return "__".join(key.path)
+
+    registries = sorted(step_key(ingest_key(p, e)) for p, e in _province_entities() if e == "schools")
+
+    def rank(step: tuple[str, str]) -> tuple[int, str]:
+        ready_after = [registries.index(step_key(k)) for k in _registry_deps(*step)]
+        return (1 + max(ready_after, default=-1), step_key(ingest_key(*step)))
+
+    steps = [step for step in _province_entities() if step_key(ingest_key(*step)) in step_keys]
+    return sorted(steps, key=rank)
+
+
+def plan_read_ahead(context: AssetExecutionContext, landing: Path, years: list[int], archive_dir: Path,
+                    pseudonym_key: bytes) -> None:
+    """At the run's first ingest step: every file of the run's ingest steps, to the read-ahead workers."""
+    ahead = read_ahead()
+    if not ahead.workers or ahead.planned_for(context.run_id):
+        return
+    tasks: list[ReadTask] = []
+    for province, entity in _run_ingest_steps(context):
+        try:
+            tasks += _ingest_tasks(landing, province, entity, years)
+        except (DeliveryError, OSError):  # that step will find and report it itself
+            continue
+    ahead.plan(context.run_id, tasks, read_task, archive_dir, pseudonym_key)
 
 
 def validate_files(outcomes: list[FileOutcome], entity: str, province: str, reference: Reference,
@@ -249,17 +306,14 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
     )
     def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource,
                 paths: ProjectPaths) -> Iterator[object]:
-        pseudonymiser = Pseudonymiser(load_pseudonym_key())
+        key = load_pseudonym_key()
         wh = warehouse.get_warehouse()
         years = [int(k) for k in context.partition_keys]
-        outcomes: list[FileOutcome] = []
-        for year in years:
-            found = [(s, p, a) for s, p, a in discover_deliveries(paths.landing_path, province, year)
-                     if s.entity == entity_name]
-            if not found:
-                context.log.warning(f"{province}/{year}: no {entity_name} delivery; partition left as it was")
-            outcomes += [read_file(s, p, a, province=province, year=year, paths=paths,
-                                   pseudonymiser=pseudonymiser) for s, p, a in found]
+        plan_read_ahead(context, paths.landing_path, years, paths.archive_path, key)
+        tasks = _ingest_tasks(paths.landing_path, province, entity_name, years)
+        for year in sorted(set(years) - {t.year for t in tasks}):
+            context.log.warning(f"{province}/{year}: no {entity_name} delivery; partition left as it was")
+        outcomes = [read_ahead().take(task, read_task, paths.archive_path, key) for task in tasks]
         delivered = sorted({o.year for o in outcomes})
         report_path = paths.reports_path / province / f"{entity_name}_{'-'.join(map(str, delivered))}.html"
         with wh.session():

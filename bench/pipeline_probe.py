@@ -5,9 +5,9 @@
 The arguments after `--` go to `pipelines.cli.main` unchanged: the same code path as `edusandbox run`, in
 the same single process. Dagster's event log only times whole steps, and GX validation runs inside each
 ingest step, so the functions the ingest asset calls are wrapped (module attributes replaced before the run;
-each call costs two clock reads): the adapter, the GX validation, the school-registry reference, the
-archive copy and the warehouse load. Their totals, call counts and the rows validated are written to
-`--timings` as JSON when the run ends.
+each call costs two clock reads): the files' reading (adapters, archive copy; with read-ahead workers, the
+step's wait for them), the GX validation, the school-registry reference and the warehouse load. Their
+totals, call counts and the rows validated are written to `--timings` as JSON when the run ends.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from typing import Any
 
 # probe name → (module, attribute path) of what the ingest asset calls.
 PROBES: dict[str, tuple[str, str]] = {
-    "adapter": ("assets.ingest_assets", "read_delivery"),
+    # the step's files: the wait for the read-ahead workers (which archive and adapt them in their own
+    # processes), or the step's own read of a file they did not read
+    "adapter": ("assets.read_ahead", "ReadAhead.take"),
     # imported by the ingest asset when a validation runs, so the module's own attribute is the one to wrap
     "validation": ("assets.checks.validation", "validate_delivery"),
     "reference": ("assets.ingest_assets", "reference_for_years"),
-    "archive": ("assets.ingest_assets", "archive_delivery"),
     "load": ("pipelines.resources.warehouse", "Warehouse.replace_partition"),
 }
 

@@ -20,17 +20,17 @@ def stage_rows(part: dict[str, Any]) -> list[tuple[str, float, int | None]]:
     probe = extra.get("probe", {}).get("seconds", {})
     counts = extra.get("counts", {})
     rows_read, loaded = counts.get("rows_read"), counts.get("rows_loaded")
-    inside = sum(probe.get(k, 0.0) for k in ("adapter", "validation", "load", "archive", "reference"))
+    inside = sum(probe.get(k, 0.0) for k in ("adapter", "validation", "load", "reference"))
     return [
         ("process start-up and exit (imports, definitions)",
          part["wall_seconds"] - run.get("run_seconds", 0.0), None),
         ("orchestration (run planning, event writes)", stages.get("orchestration", 0.0), None),
         ("ingest (all ingest steps)", stages.get("ingest", 0.0), rows_read),
-        ("  adapters (read, parse, pseudonymise)", probe.get("adapter", 0.0), rows_read),
+        ("  adapters (read, parse, pseudonymise, archive; waiting on read-ahead)", probe.get("adapter", 0.0),
+         rows_read),
         ("  GX validation", probe.get("validation", 0.0), extra.get("probe", {}).get("rows_validated")),
         ("  warehouse load", probe.get("load", 0.0), loaded),
-        ("  archive copy + registry reference", probe.get("archive", 0.0) + probe.get("reference", 0.0),
-         None),
+        ("  registry reference", probe.get("reference", 0.0), None),
         ("  rest of the ingest steps (Dagster events, reports)", max(stages.get("ingest", 0.0) - inside, 0.0),
          None),
         ("cross-delivery and freshness checks", stages.get("checks", 0.0), None),

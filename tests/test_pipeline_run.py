@@ -12,6 +12,8 @@ import pytest
 from dagster import DagsterInstance, instance_for_test
 
 from assets.contract.entities import ENTITIES, PROVINCES
+from assets.read_ahead import read_ahead
+from assets.sources import discover_deliveries
 from pipelines.resources.warehouse import Warehouse
 from pipelines.run import RunOutcome, national_changed, run_pipeline
 from pipelines.settings import Settings
@@ -24,6 +26,8 @@ class PipelineRun:
     instance: DagsterInstance
     outcome: RunOutcome
     lines: list[str]
+    read_ahead: int
+    """Files the ingest steps took from the read-ahead workers during the run."""
 
     @property
     def warehouse(self) -> Warehouse:
@@ -43,8 +47,19 @@ def pipeline(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     lines: list[str] = []
     (home / "dagster").mkdir()
     with instance_for_test(temp_dir=str(home / "dagster")) as instance:
+        before = read_ahead().taken_ahead
         outcome = run_pipeline(settings, list(PROVINCES), echo=lines.append, instance=instance)
-        yield PipelineRun(settings, instance, outcome, lines)
+        yield PipelineRun(settings, instance, outcome, lines, read_ahead().taken_ahead - before)
+
+
+def test_every_delivered_file_was_read_ahead_in_a_worker_process(pipeline: PipelineRun) -> None:
+    """The ingest steps ran one after another in this process; their files were read (archived, adapted) by
+    the read-ahead workers in the order the steps asked for them, none by a step itself."""
+    delivered = [path for folder in [*PROVINCES, "national"] for year in DEMO_YEARS
+                 for _, path, _ in discover_deliveries(pipeline.settings.landing, folder, year)]
+    assert delivered
+    # two workers wherever there are two cores (CI, this project's machines); one core: the steps read
+    assert pipeline.read_ahead == (len(delivered) if read_ahead().workers else 0)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -1,0 +1,148 @@
+"""Delivered files read in worker processes ahead of the ingest steps that load them.
+
+A run executes its steps one at a time in one process (the in-process executor; DuckDB takes one writer), and
+an adapter is Python over a whole file on one core: at national scale reading was two thirds of the run while
+the second core idled. The first ingest step of a run therefore hands every file the run will ingest to a
+small process pool, in the order the steps will ask for them; each step then takes its files' results
+(archived and adapted, exactly what it would have read itself) and validates and loads them in the run's
+process, in order, as before. Workers never open the warehouse.
+
+Memory stays bounded: at most `workers + ahead` files are read and not yet taken. A file that changed since
+it was planned (size or modification time), or that was not planned, is read by the step itself, as is
+everything when the pool is off (EDUSANDBOX_READ_WORKERS=0, or a one-core machine) or a worker died.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+WORKERS_ENV = "EDUSANDBOX_READ_WORKERS"
+
+
+@dataclass(frozen=True)
+class ReadTask:
+    """One delivered file of one ingest step, as found when planned."""
+
+    province: str
+    entity: str
+    year: int
+    path: Path
+    agency: str | None
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, province: str, entity: str, year: int, path: Path, agency: str | None) -> ReadTask:
+        stat = path.stat()
+        return cls(province, entity, year, path, agency, stat.st_size, stat.st_mtime_ns)
+
+
+def default_workers() -> int:
+    configured = os.environ.get(WORKERS_ENV, "").strip()
+    if configured:
+        return max(0, int(configured))
+    return 2 if (os.cpu_count() or 1) > 1 else 0
+
+
+class ReadAhead:
+    """The process's read-ahead: planned once per run, then asked for one file at a time."""
+
+    def __init__(self, workers: int | None = None, ahead: int = 1) -> None:
+        self.workers = default_workers() if workers is None else workers
+        self.ahead = ahead
+        self._executor: ProcessPoolExecutor | None = None
+        self._run_id: str | None = None
+        self._queue: list[ReadTask] = []
+        self._futures: dict[ReadTask, Future[Any]] = {}
+        self._reader: Callable[..., Any] | None = None
+        self._args: tuple[Any, ...] = ()
+        self.taken_ahead = 0
+        """Files whose read-ahead result a step took (for the run log and the tests)."""
+
+    def plan(self, run_id: str, tasks: list[ReadTask], reader: Callable[..., Any], *args: Any) -> None:
+        """Starts reading `tasks` (in this order) with `reader(task, *args)`, a module-level function. A plan
+        for another run drops what the previous one left untaken."""
+        self._drop_pending()
+        self._run_id, self._reader, self._args = run_id, reader, args
+        self._queue = list(tasks) if self.workers else []
+        self._fill()
+
+    def take(self, task: ReadTask, reader: Callable[..., Any], *args: Any) -> Any:
+        """The result for `task`: read ahead if it was planned unchanged, else read here and now."""
+        future = self._futures.pop(task, None)
+        if task in self._queue:
+            self._queue.remove(task)
+        try:
+            if future is not None:
+                result = future.result()
+                self.taken_ahead += 1
+                return result
+        except BrokenProcessPool:  # a worker died (killed, out of memory): read here; a new pool next time
+            self._executor = None
+        finally:
+            self._fill()
+        return reader(task, *args)
+
+    def planned_for(self, run_id: str) -> bool:
+        return run_id == self._run_id
+
+    def _fill(self) -> None:
+        while self._queue and len(self._futures) < self.workers + self.ahead:
+            task = self._queue.pop(0)
+            try:
+                self._futures[task] = self._pool().submit(self._reader, task, *self._args)  # type: ignore[arg-type]
+            except BrokenProcessPool:
+                self._executor = None
+                self._queue.insert(0, task)
+                return
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # spawn, not fork: the run's process has Dagster's and DuckDB's threads, which a fork would copy
+            # mid-state
+            spawn = multiprocessing.get_context("spawn")
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=spawn)
+        return self._executor
+
+    def _drop_pending(self) -> None:
+        for future in self._futures.values():
+            future.cancel()
+        self._futures.clear()
+        self._queue.clear()
+
+    def close(self) -> None:
+        """Stops the workers without waiting for reads nobody will take (a run that failed part-way)."""
+        self._drop_pending()
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        processes = list(getattr(executor, "_processes", {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+
+
+_READ_AHEAD: ReadAhead | None = None
+
+
+def read_ahead() -> ReadAhead:
+    """The process's one read-ahead, closed at exit."""
+    global _READ_AHEAD
+    if _READ_AHEAD is None:
+        _READ_AHEAD = ReadAhead()
+        # Before concurrent.futures' own exit hook (these run in reverse order of registration), which would
+        # wait for every submitted read, needed or not.
+        register = getattr(threading, "_register_atexit", atexit.register)
+        register(_READ_AHEAD.close)
+    return _READ_AHEAD

@@ -1,0 +1,119 @@
+"""The read-ahead (assets/read_ahead.py): files read in worker processes give exactly what the ingest step
+would have read itself; a file changed since it was planned, a dead worker or a pool switched off all end in
+the step reading the file itself; closing stops the workers."""
+
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assets.content_address import sha256_of
+from assets.ingest_assets import FileOutcome, _ingest_tasks, read_task
+from assets.read_ahead import ReadAhead, ReadTask
+
+KEY = b"read-ahead test key, not a secret"
+YEAR = 2567
+
+
+@pytest.fixture(scope="module")
+def landing(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Satun's deliveries of one year, copied so that a test may change them."""
+    copy = tmp_path_factory.mktemp("read_ahead") / "landing"
+    shutil.copytree(demo_landing / "satun" / str(YEAR), copy / "satun" / str(YEAR))
+    return copy
+
+
+@pytest.fixture
+def ahead() -> Iterator[ReadAhead]:
+    reader = ReadAhead(workers=2)
+    yield reader
+    reader.close()
+
+
+def _tasks(landing: Path, entities: tuple[str, ...] = ("schools", "students", "teachers")) -> list[ReadTask]:
+    return [t for e in entities for t in _ingest_tasks(landing, "satun", e, [YEAR])]
+
+
+def _assert_same(got: FileOutcome, expected: FileOutcome) -> None:
+    assert (got.path, got.year, got.agency, got.sha256, got.rows_read, got.blocking) == (
+        expected.path, expected.year, expected.agency, expected.sha256, expected.rows_read, expected.blocking)
+    assert got.adapted is not None and expected.adapted is not None
+    pd.testing.assert_frame_equal(got.adapted.rows, expected.adapted.rows)
+    pd.testing.assert_frame_equal(got.adapted.rejects, expected.adapted.rejects)
+
+
+def test_planned_files_come_from_the_workers_as_the_step_would_read_them(
+        ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
+    tasks = _tasks(landing)
+    assert len(tasks) == 3
+    ahead.plan("run-1", tasks, read_task, tmp_path / "archive", KEY)
+    for task in tasks:
+        _assert_same(ahead.take(task, read_task, tmp_path / "archive", KEY),
+                     read_task(task, tmp_path / "archive", KEY))
+    assert ahead.taken_ahead == 3
+    workers = list(ahead._executor._processes.values())  # type: ignore[union-attr]
+    assert len(workers) == 2 and all(w.pid != os.getpid() for w in workers)
+    # archived as received by the worker, content-addressed
+    assert {p.name.split(".")[0] for p in (tmp_path / "archive").rglob("*.*")} == {
+        sha256_of(t.path) for t in tasks}
+
+
+def test_a_file_changed_after_planning_is_read_again_by_the_step(
+        ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
+    planned = _tasks(landing, ("students",))[0]
+    delivered_rows = read_task(planned, tmp_path, KEY).rows_read
+    ahead.plan("run-2", [planned], read_task, tmp_path, KEY)
+    lines = planned.path.read_bytes().splitlines(keepends=True)
+    planned.path.write_bytes(b"".join(lines[:-1]))  # the province re-delivers, one record fewer
+    try:
+        current = ReadTask.of(planned.province, planned.entity, YEAR, planned.path, planned.agency)
+        assert current != planned
+        got = ahead.take(current, read_task, tmp_path, KEY)
+        assert got.sha256 == sha256_of(planned.path)
+        assert got.rows_read == delivered_rows - 1
+        assert ahead.taken_ahead == 0
+    finally:
+        planned.path.write_bytes(b"".join(lines))
+
+
+def test_a_dead_worker_means_the_step_reads_the_file_itself(
+        ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
+    tasks = _tasks(landing)
+    ahead.plan("run-3", tasks, read_task, tmp_path, KEY)
+    for worker in list(ahead._executor._processes.values()):  # type: ignore[union-attr]
+        os.kill(worker.pid, signal.SIGKILL)
+    for task in tasks:
+        _assert_same(ahead.take(task, read_task, tmp_path, KEY), read_task(task, tmp_path, KEY))
+    assert ahead.taken_ahead == 0
+
+
+def test_a_new_plan_drops_what_the_last_run_left_and_no_workers_means_no_pool(
+        landing: Path, tmp_path: Path) -> None:
+    off = ReadAhead(workers=0)
+    off.plan("run-4", _tasks(landing), read_task, tmp_path, KEY)
+    task = _tasks(landing)[0]
+    _assert_same(off.take(task, read_task, tmp_path, KEY), read_task(task, tmp_path, KEY))
+    assert off._executor is None and off.taken_ahead == 0
+
+    on = ReadAhead(workers=1, ahead=0)
+    try:
+        on.plan("run-5", _tasks(landing), read_task, tmp_path, KEY)
+        on.plan("run-6", [], read_task, tmp_path, KEY)
+        assert not on._futures and not on._queue
+        assert on.planned_for("run-6") and not on.planned_for("run-5")
+    finally:
+        on.close()
+
+
+def test_close_stops_the_workers_without_waiting_for_untaken_reads(
+        landing: Path, tmp_path: Path) -> None:
+    reader = ReadAhead(workers=2)
+    reader.plan("run-7", _tasks(landing), read_task, tmp_path, KEY)
+    workers = list(reader._executor._processes.values())  # type: ignore[union-attr]
+    reader.close()
+    assert workers and not any(w.is_alive() for w in workers)
+    assert reader._executor is None
