@@ -18,6 +18,7 @@ import atexit
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -110,7 +111,8 @@ class ReadAhead:
             # spawn, not fork: the run's process has Dagster's and DuckDB's threads, which a fork would copy
             # mid-state
             spawn = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=spawn)
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=spawn,
+                                                 initializer=_exit_with_parent, initargs=(os.getpid(),))
         return self._executor
 
     def _drop_pending(self) -> None:
@@ -131,6 +133,18 @@ class ReadAhead:
             process.terminate()
         for process in processes:
             process.join(timeout=10)
+
+
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """In each worker: exit when the run's process is gone. A worker holds both ends of the pool's pipes, so
+    it would not notice a parent killed outright (SIGKILL, out of memory) and would wait for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 _READ_AHEAD: ReadAhead | None = None

@@ -1,10 +1,13 @@
 """The read-ahead (assets/read_ahead.py): files read in worker processes give exactly what the ingest step
 would have read itself; a file changed since it was planned, a dead worker or a pool switched off all end in
-the step reading the file itself; closing stops the workers."""
+the step reading the file itself; closing stops the workers, and so does the death of the run's process."""
 
 import os
 import shutil
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 from assets.content_address import sha256_of
 from assets.ingest_assets import FileOutcome, _ingest_tasks, read_task
 from assets.read_ahead import ReadAhead, ReadTask
+from pipelines.settings import REPO_ROOT
 
 KEY = b"read-ahead test key, not a secret"
 YEAR = 2567
@@ -115,5 +119,47 @@ def test_close_stops_the_workers_without_waiting_for_untaken_reads(
     reader.plan("run-7", _tasks(landing), read_task, tmp_path, KEY)
     workers = list(reader._executor._processes.values())  # type: ignore[union-attr]
     reader.close()
-    assert workers and not any(w.is_alive() for w in workers)
+    # by /proc, not Process.is_alive(): the pool's own thread may reap a worker first, and is_alive() then
+    # cannot tell
+    assert workers and not any(_alive(w.pid) for w in workers)
     assert reader._executor is None
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from assets.read_ahead import ReadAhead, ReadTask
+from pipelines.settings import REPO_ROOT
+ahead = ReadAhead(workers=2)
+task = ReadTask.of("satun", "students", 2567, Path(sys.argv[1]), None)
+ahead.plan("run", [task], repr)
+ahead.take(task, repr)
+print(" ".join(str(pid) for pid in ahead._executor._processes), flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_exit_when_the_run_process_is_killed(landing: Path) -> None:
+    """SIGKILL or the OOM killer on the run's process must not leave its workers waiting for ever."""
+    task = _tasks(landing, ("students",))[0]
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(task.path)], cwd=REPO_ROOT,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in child.stdout.readline().split()]  # type: ignore[union-attr]
+        assert workers and all(_alive(pid) for pid in workers)
+    finally:
+        child.kill()
+        child.wait()
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
