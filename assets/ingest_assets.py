@@ -309,7 +309,10 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
         key = load_pseudonym_key()
         wh = warehouse.get_warehouse()
         years = [int(k) for k in context.partition_keys]
-        plan_read_ahead(context, paths.landing_path, years, paths.archive_path, key)
+        try:
+            plan_read_ahead(context, paths.landing_path, years, paths.archive_path, key)
+        except Exception as err:  # noqa: BLE001 - an optimisation: without it each step reads its own files
+            context.log.warning(f"files not read ahead ({type(err).__name__}: {err}); steps read their own")
         tasks = _ingest_tasks(paths.landing_path, province, entity_name, years)
         for year in sorted(set(years) - {t.year for t in tasks}):
             context.log.warning(f"{province}/{year}: no {entity_name} delivery; partition left as it was")
