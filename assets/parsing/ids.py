@@ -87,7 +87,12 @@ def classify_person_ids(s: pd.Series, field: str = "person_id") -> tuple[pd.Seri
 
     Input is normalised first, so raw delivered values can be passed directly.
     """
-    ids = normalise_person_id_series(s)
+    return classify_normalised_ids(normalise_person_id_series(s), field)
+
+
+def classify_normalised_ids(ids: pd.Series, field: str = "person_id") -> tuple[pd.Series, pd.Series]:
+    """classify_person_ids for IDs already through normalise_person_id_series (normalised once per roster
+    for both the classification and the pseudonyms)."""
     present = ids.notna().to_numpy()
     thirteen_digits = ids.str.fullmatch(r"[0-9]{13}").fillna(False).to_numpy(dtype=bool)
     g_code = ids.str.fullmatch(r"G[0-9]{12}").fillna(False).to_numpy(dtype=bool)
@@ -104,7 +109,7 @@ def classify_person_ids(s: pd.Series, field: str = "person_id") -> tuple[pd.Seri
     reason[present & ~thirteen_digits & ~g_code] = f"{field}: not a citizen ID or G-code"
     reason[leading_zero] = f"{field}: citizen ID cannot start with 0"
     reason[candidates & ~check_ok] = f"{field}: citizen ID fails its check digit"
-    return pd.Series(kind, index=s.index, dtype="str"), pd.Series(reason, index=s.index, dtype="str")
+    return pd.Series(kind, index=ids.index, dtype="str"), pd.Series(reason, index=ids.index, dtype="str")
 
 
 _DIGIT = "[0-9\u0e50-\u0e59]"  # Arabic or Thai digit

@@ -49,10 +49,13 @@ class Pseudonymiser:
 
     def keys_for(self, s: pd.Series) -> pd.Series:
         """Vectorised key_for: each distinct ID hashed once; missing stays missing."""
-        ids = normalise_person_id_series(s)
+        return self.keys_for_normalised(normalise_person_id_series(s))
+
+    def keys_for_normalised(self, ids: pd.Series) -> pd.Series:
+        """keys_for for IDs already through normalise_person_id_series."""
         codes, uniques = pd.factorize(ids)
         hashed = np.array([self._hash_normalised(pid) for pid in uniques] + [None], dtype=object)
-        return pd.Series(hashed[codes], index=s.index, dtype="str")  # code -1 (missing) picks the None
+        return pd.Series(hashed[codes], index=ids.index, dtype="str")  # code -1 (missing) picks the None
 
     def _hash_normalised(self, normalised: str) -> str:
         inner = self._inner.copy()

@@ -43,9 +43,10 @@ from assets.contract.landing import (
 from assets.parsing.dates import parse_be_dates_series, parse_be_month_series
 from assets.parsing.grades import normalise_grade_series
 from assets.parsing.ids import (
-    classify_person_ids,
+    classify_normalised_ids,
     is_person_id_like_series,
     is_valid_school_id_series,
+    normalise_person_id_series,
     redact_person_ids_series,
 )
 from assets.parsing.pseudonym import Pseudonymiser
@@ -286,8 +287,9 @@ def _person_column(entity: Entity) -> str:
 
 def _pseudonymise(ids: pd.Series, entity: Entity, pseudonymiser: Pseudonymiser) -> tuple[pd.Series, ...]:
     """(keys of every delivered ID, valid or not; id_kind; reasons). Raw IDs go no further than here."""
-    kind, reasons = classify_person_ids(ids)
-    keys = pseudonymiser.keys_for(ids)
+    normalised = normalise_person_id_series(ids)
+    kind, reasons = classify_normalised_ids(normalised)
+    keys = pseudonymiser.keys_for_normalised(normalised)
     if _person_column(entity) == "teacher_key":  # teachers and trainees: staff hold citizen IDs
         g_code = (kind == "g_code").to_numpy()
         reasons = reasons.where(~g_code, "person_id: G-code where a staff citizen ID is expected")
