@@ -223,13 +223,8 @@ def validate_files(outcomes: list[FileOutcome], entity: str, province: str, refe
     # Imported here: Great Expectations takes seconds to import, and loading the definitions should not wait.
     from assets.checks.validation import validate_delivery
 
-    rows = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    rows = pd.concat(frames, ignore_index=True)
     validation = validate_delivery(entity, province, rows, reference=reference)
-    # The adapted frames are not needed past validation: the valid rows below replace them. At national
-    # scale each copy of a roster is gigabytes, so they go now rather than when the step ends.
-    del rows, frames
-    for o in readable:
-        o.adapted.rows = o.adapted.rows.iloc[0:0]  # type: ignore[union-attr]
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(validation.report_html, encoding="utf-8")
     if not validation.passed:
@@ -241,8 +236,7 @@ def validate_files(outcomes: list[FileOutcome], entity: str, province: str, refe
     valid_owner = owner[~bad]
     quarantined_owner = owner[validation.quarantined_positions]
     for index, o in enumerate(readable):
-        o.rows = validation.valid_rows if len(readable) == 1 else (
-            validation.valid_rows[valid_owner == index].reset_index(drop=True))
+        o.rows = validation.valid_rows[valid_owner == index].reset_index(drop=True)
         failed = validation.quarantined[quarantined_owner == index]
         o.quarantine = _quarantine_frame([o.adapted.rejects, failed], entity, province, o)  # type: ignore[union-attr]
     return []
@@ -339,8 +333,7 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                 # never a partial load: the year keeps its last good data
                 if any(o.blocking for o in of_year):
                     continue
-                rows = of_year[0].rows if len(of_year) == 1 else pd.concat([o.rows for o in of_year],
-                                                                             ignore_index=True)
+                rows = pd.concat([o.rows for o in of_year], ignore_index=True)
                 quarantine = pd.concat([o.quarantine for o in of_year], ignore_index=True)
                 wh.replace_partition(entity, province, year, rows, quarantine,
                                      _delivery_rows(of_year, province, entity_name, paths.archive_path))
