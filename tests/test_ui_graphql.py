@@ -130,7 +130,10 @@ def _stop(process: subprocess.Popen, log: Path, wait: float = 60) -> None:
     deadline = time.monotonic() + 30  # its children finish their own shutdown after it exits
     while _live_members(process.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _live_members(process.pid), "processes of dagster dev's group outlived it by 30 s"
+    survivors = _live_members(process.pid)
+    if survivors:  # killed so that nothing is left behind, then reported
+        os.killpg(process.pid, signal.SIGKILL)
+    assert not survivors, f"processes {survivors} of dagster dev's group outlived it by 30 s"
 
 
 def _live_members(group: int) -> list[int]:
