@@ -38,7 +38,7 @@ from dagster import (
 from assets.checks.reference import Reference, provinces_of, reference_for_years
 from assets.content_address import sha256_of
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
-from assets.contract.landing import SOURCE_FILES, SourceFile
+from assets.contract.landing import SOURCE_FILES, SourceFile, source_files
 from assets.parsing.pseudonym import Pseudonymiser, load_pseudonym_key
 from assets.pools import WAREHOUSE_POOL
 from assets.progress import report
@@ -155,8 +155,8 @@ def read_file(source: SourceFile, path: Path, agency: str | None, *, province: s
 
 def read_task(task: ReadTask, archive_dir: Path, pseudonym_key: bytes) -> FileOutcome:
     """`read_file` for one planned file; module-level so a read-ahead worker process can run it."""
-    source = next(s for s in SOURCE_FILES if s.province == task.province and s.entity == task.entity
-                  and task.path.name in s.file_names())
+    source = next(s for s in source_files(task.province)
+                  if s.entity == task.entity and task.path.name in s.file_names())
     return read_file(source, task.path, task.agency, province=task.province, year=task.year,
                      archive_dir=archive_dir, pseudonymiser=_pseudonymiser(pseudonym_key))
 
@@ -181,16 +181,15 @@ def _run_ingest_steps(context: AssetExecutionContext) -> list[tuple[str, str]]:
     step_keys = set(context.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
                     .step_keys_to_execute) if run.execution_plan_snapshot_id else set()
 
-    def step_key(key: AssetKey) -> str:
-        return "__".join(key.path)
-
-    registries = sorted(step_key(ingest_key(p, e)) for p, e in _province_entities() if e == "schools")
+    # an asset's step key is its key as a Python identifier ("raw__satun__students")
+    registries = sorted(ingest_key(p, e).to_python_identifier() for p, e in _province_entities()
+                        if e == "schools")
 
     def rank(step: tuple[str, str]) -> tuple[int, str]:
-        ready_after = [registries.index(step_key(k)) for k in _registry_deps(*step)]
-        return (1 + max(ready_after, default=-1), step_key(ingest_key(*step)))
+        ready_after = [registries.index(k.to_python_identifier()) for k in _registry_deps(*step)]
+        return (1 + max(ready_after, default=-1), ingest_key(*step).to_python_identifier())
 
-    steps = [step for step in _province_entities() if step_key(ingest_key(*step)) in step_keys]
+    steps = [step for step in _province_entities() if ingest_key(*step).to_python_identifier() in step_keys]
     return sorted(steps, key=rank)
 
 
