@@ -8,10 +8,8 @@ loads nothing and fails the blocking check, so nothing downstream runs on a brok
 
 
 import json
-import shutil
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -36,15 +34,15 @@ from dagster import (
 )
 
 from assets.checks.reference import Reference, provinces_of, reference_for_years
-from assets.content_address import sha256_of
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
-from assets.contract.landing import SOURCE_FILES, SourceFile, source_files
-from assets.parsing.pseudonym import Pseudonymiser, load_pseudonym_key
+from assets.contract.landing import SOURCE_FILES
+from assets.file_reading import FileOutcome, read_task
+from assets.parsing.pseudonym import load_pseudonym_key
 from assets.pools import WAREHOUSE_POOL
 from assets.progress import report
 from assets.read_ahead import ReadTask, read_ahead
-from assets.sources import discover_deliveries, read_delivery
-from assets.sources.base import AdapterResult, DeliveryError
+from assets.sources import discover_deliveries
+from assets.sources.base import DeliveryError
 from pipelines.failpoints import failpoint
 from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import Warehouse, WarehouseResource
@@ -87,38 +85,6 @@ def _table_schema(entity: Entity) -> TableSchema:
     ])
 
 
-@dataclass
-class FileOutcome:
-    """What happened to one delivered file."""
-
-    source: SourceFile
-    path: Path
-    agency: str | None
-    year: int
-    sha256: str
-    rows_read: int = 0
-    adapted: AdapterResult | None = None
-    rows: pd.DataFrame | None = None
-    quarantine: pd.DataFrame | None = None
-    blocking: list[str] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return f"{self.year}/{self.path.name}"
-
-
-def archive_delivery(path: Path, archive_dir: Path) -> tuple[str, Path]:
-    """Copy the file as received to `<archive>/<sha[:2]>/<sha><suffix>` (content-addressed, idempotent)."""
-    sha = sha256_of(path)
-    target = archive_dir / sha[:2] / f"{sha}{path.suffix}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".part")
-        shutil.copyfile(path, tmp)
-        tmp.replace(target)
-    return sha, target
-
-
 QUARANTINE_FIELDS = ["province", "academic_year", "entity", "agency", "source_sha256", "source_file",
                      "source_row", "reason", "record"]
 
@@ -134,36 +100,6 @@ def _quarantine_frame(rejects: list[pd.DataFrame], entity: str, province: str,
         province=province, academic_year=outcome.year, entity=entity,
         agency=quarantined["agency"].fillna(outcome.agency) if outcome.agency else quarantined["agency"],
         source_sha256=outcome.sha256, source_file=outcome.path.name)[QUARANTINE_FIELDS]
-
-
-def read_file(source: SourceFile, path: Path, agency: str | None, *, province: str, year: int,
-              archive_dir: Path, pseudonymiser: Pseudonymiser) -> FileOutcome:
-    """Archive one delivered file as received and read it into the contract (no validation yet)."""
-    sha, _ = archive_delivery(path, archive_dir)
-    outcome = FileOutcome(source, path, agency, year, sha)
-    try:
-        outcome.adapted = read_delivery(source, path, province=province, academic_year=year,
-                                        pseudonymiser=pseudonymiser, agency=agency)
-    except DeliveryError as err:
-        outcome.blocking = [str(err)]
-        return outcome
-    outcome.rows_read = outcome.adapted.rows_read
-    if outcome.rows_read == 0:  # a header and nothing else: not a delivery
-        outcome.blocking = [f"{path}: no data rows (an empty file is not a delivery)"]
-    return outcome
-
-
-def read_task(task: ReadTask, archive_dir: Path, pseudonym_key: bytes) -> FileOutcome:
-    """`read_file` for one planned file; module-level so a read-ahead worker process can run it."""
-    source = next(s for s in source_files(task.province)
-                  if s.entity == task.entity and task.path.name in s.file_names())
-    return read_file(source, task.path, task.agency, province=task.province, year=task.year,
-                     archive_dir=archive_dir, pseudonymiser=_pseudonymiser(pseudonym_key))
-
-
-@cache
-def _pseudonymiser(key: bytes) -> Pseudonymiser:
-    return Pseudonymiser(key)
 
 
 def _ingest_tasks(landing: Path, province: str, entity: str, years: list[int]) -> list[ReadTask]:

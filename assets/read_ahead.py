@@ -7,6 +7,9 @@ small process pool, in the order the steps will ask for them; each step then tak
 (archived and adapted, exactly what it would have read itself) and validates and loads them in the run's
 process, in order, as before. Workers never open the warehouse.
 
+A command that knows a run is coming (`edusandbox run`) starts the workers first (`warm_up`): they import the
+reading code while the run's process imports Dagster, so the first step does not wait for them.
+
 Memory stays bounded: at most `workers + ahead` files are read and not yet taken. A file that changed since
 it was planned (size or modification time), or that was not planned, is read by the step itself, as is
 everything when the pool is off (EDUSANDBOX_READ_WORKERS=0, or a one-core machine) or a worker died.
@@ -15,6 +18,7 @@ everything when the pool is off (EDUSANDBOX_READ_WORKERS=0, or a one-core machin
 from __future__ import annotations
 
 import atexit
+import importlib
 import multiprocessing
 import os
 import threading
@@ -66,8 +70,20 @@ class ReadAhead:
         self._futures: dict[ReadTask, Future[Any]] = {}
         self._reader: Callable[..., Any] | None = None
         self._args: tuple[Any, ...] = ()
+        self._preload: tuple[str, ...] = ()
         self.taken_ahead = 0
         """Files whose read-ahead result a step took (for the run log and the tests)."""
+
+    def warm_up(self, *modules: str) -> None:
+        """Starts every worker now, each importing `modules` (the reader's), instead of at the first plan."""
+        if not self.workers or self._executor is not None:
+            return
+        self._preload = modules
+        try:
+            for _ in range(self.workers):  # the pool starts a worker per submitted task while none is idle
+                self._pool().submit(_ready)
+        except BrokenProcessPool:
+            self._executor = None
 
     def plan(self, run_id: str, tasks: list[ReadTask], reader: Callable[..., Any], *args: Any) -> None:
         """Starts reading `tasks` (in this order) with `reader(task, *args)`, a module-level function. A plan
@@ -111,8 +127,8 @@ class ReadAhead:
             # spawn, not fork: the run's process has Dagster's and DuckDB's threads, which a fork would copy
             # mid-state
             spawn = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=spawn,
-                                                 initializer=_exit_with_parent, initargs=(os.getpid(),))
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=spawn, initializer=_start_worker,
+                                                 initargs=(os.getpid(), self._preload))
         return self._executor
 
     def _drop_pending(self) -> None:
@@ -133,6 +149,16 @@ class ReadAhead:
             process.terminate()
         for process in processes:
             process.join(timeout=10)
+
+
+def _start_worker(parent: int, modules: tuple[str, ...]) -> None:
+    _exit_with_parent(parent)
+    for module in modules:
+        importlib.import_module(module)
+
+
+def _ready() -> None:
+    """A worker's first task after `warm_up`: nothing beyond having started."""
 
 
 def _exit_with_parent(parent: int, every: float = 1.0) -> None:

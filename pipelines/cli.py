@@ -54,6 +54,10 @@ def _landing_is_empty(landing: Path) -> bool:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from assets.read_ahead import read_ahead
+
+    # the read-ahead workers import the reading code while this process imports Dagster and the definitions
+    read_ahead().warm_up("assets.file_reading")
     from pipelines.run import run_pipeline
     from pipelines.settings import Settings
 

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from assets.content_address import sha256_of
-from assets.ingest_assets import FileOutcome, _ingest_tasks, read_task
+from assets.file_reading import FileOutcome, read_task
+from assets.ingest_assets import _ingest_tasks
 from assets.read_ahead import ReadAhead, ReadTask
 from pipelines.settings import REPO_ROOT
 
@@ -111,6 +112,22 @@ def test_a_new_plan_drops_what_the_last_run_left_and_no_workers_means_no_pool(
         assert on.planned_for("run-6") and not on.planned_for("run-5")
     finally:
         on.close()
+
+
+def test_warm_up_starts_every_worker_with_the_reading_code_and_the_plan_uses_them(
+        ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
+    ahead.warm_up("assets.file_reading")
+    workers = dict(ahead._executor._processes)  # type: ignore[union-attr]
+    assert len(workers) == 2
+    # eval: a builtin, so the question itself needs nothing imported in the worker
+    question = "__import__('sys').modules.keys() & {'assets.file_reading', 'dagster'}"
+    loaded = [ahead._pool().submit(eval, question) for _ in range(4)]
+    assert all(f.result() == {"assets.file_reading"} for f in loaded)  # the reader, not Dagster
+    tasks = _tasks(landing)
+    ahead.plan("run-8", tasks, read_task, tmp_path, KEY)
+    for task in tasks:
+        _assert_same(ahead.take(task, read_task, tmp_path, KEY), read_task(task, tmp_path, KEY))
+    assert ahead.taken_ahead == 3 and dict(ahead._executor._processes) == workers  # type: ignore[union-attr]
 
 
 def test_close_stops_the_workers_without_waiting_for_untaken_reads(
