@@ -61,6 +61,11 @@ concurrency:
     default_limit: 1
 telemetry:
   enabled: false
+# Dagster's SQLite event log (same files under history/runs), keeping each database's connection open instead
+# of opening one per event (pipelines/event_log_storage.py).
+event_log_storage:
+  module: pipelines.event_log_storage
+  class: PooledSqliteEventLogStorage
 """
 
 
