@@ -32,17 +32,10 @@ BUSY_TIMEOUT_SECONDS = 30
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     """`SqliteEventLogStorage` keeping an open connection per database file instead of one per event."""
 
-    def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None) -> None:
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_pid = os.getpid()
-        super().__init__(base_dir or _default_base_dir(), inst_data)
-
-    @classmethod
-    def config_type(cls) -> dict[str, Any]:
-        from dagster import Field, StringSource
-
-        return {"base_dir": Field(StringSource, is_required=False,
-                                  description="default: <DAGSTER_HOME>/history/runs, as Dagster's own")}
+        super().__init__(base_dir, inst_data)
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None,
@@ -83,9 +76,3 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 engine.dispose()
             self._engines.clear()
 
-
-def _default_base_dir() -> str:
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        raise RuntimeError("DAGSTER_HOME is not set: the event log's folder is <DAGSTER_HOME>/history/runs")
-    return os.path.join(home, "history", "runs")

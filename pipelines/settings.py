@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,8 @@ telemetry:
 event_log_storage:
   module: pipelines.event_log_storage
   class: PooledSqliteEventLogStorage
+  config:
+    base_dir: RUNS_FOLDER
 """
 
 
@@ -74,5 +77,7 @@ def prepare_dagster_home(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
     if not config.exists():
-        config.write_text(DAGSTER_INSTANCE_CONFIG, encoding="utf-8")
+        # a JSON string is a YAML string: any path, quoted
+        runs = json.dumps(str((path / "history" / "runs").resolve()))
+        config.write_text(DAGSTER_INSTANCE_CONFIG.replace("RUNS_FOLDER", runs), encoding="utf-8")
     return path

@@ -29,8 +29,8 @@ def numbers() -> MaterializeResult:
 def test_a_runs_events_read_back_the_same_through_dagsters_own_sqlite_storage(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = prepare_dagster_home(tmp_path / "dagster_home")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    with DagsterInstance.get() as instance:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)  # the folder is in dagster.yaml (as the bench loads it)
+    with DagsterInstance.from_config(str(home)) as instance:
         assert type(instance.event_log_storage) is PooledSqliteEventLogStorage
         result = materialize([numbers], instance=instance)
         assert result.success
