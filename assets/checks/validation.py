@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from great_expectations.expectations.expectation import Expectation
+from great_expectations.expectations.row_conditions import ComparisonCondition
 
 from assets.checks.derived import with_derived_columns
 from assets.checks.gx_runner import (
@@ -43,7 +44,15 @@ from assets.checks.gx_runner import (
 )
 from assets.checks.reference import Reference, geography_reference
 from assets.checks.report import render_report
-from assets.checks.suites import BLOCKING, ROW, WARNING, label_of, load_suite, parameters_of, severity_of
+from assets.checks.suites import (
+    BLOCKING,
+    ROW,
+    WARNING,
+    label_of,
+    load_suite,
+    parameters_of,
+    severity_of,
+)
 
 __all__ = ["QUARANTINE_COLUMNS", "Reference", "ValidationOutcome", "load_suite", "validate_delivery"]
 
@@ -163,6 +172,36 @@ def _evaluable(expectations: list[Expectation], reference: Reference) -> tuple[l
     return kept, skipped
 
 
+def _applicable(expectations: list[Expectation], frame: pd.DataFrame) -> tuple[list[Expectation], list[str]]:
+    """The expectations some row of `frame` is subject to, and a note for each one no row is.
+
+    A rule conditioned on `column == 'value'` (the per-province school-ID rules) meets no row in a file of
+    another province; GX would still filter the whole frame once per metric to find that out (8-20 % of a
+    file's validation time, with four such rules per suite).
+    """
+    kept: list[Expectation] = []
+    skipped: list[str] = []
+    for expectation in expectations:
+        condition = getattr(expectation, "row_condition", None)
+        if _selects_no_row(condition, frame):
+            skipped.append(f"{label_of(expectation)}: not evaluated (no row meets its condition)")
+        else:
+            kept.append(expectation)
+    return kept, skipped
+
+
+def _selects_no_row(condition: object, frame: pd.DataFrame) -> bool:
+    """True only for a text equality that no row meets; any other condition is left to GX."""
+    if not isinstance(condition, ComparisonCondition) or not isinstance(condition.parameter, str):
+        return False
+    column = condition.column.name
+    if getattr(condition.operator, "value", condition.operator) != "==" or column not in frame.columns:
+        return False
+    if not pd.api.types.is_string_dtype(frame[column].dtype):
+        return False
+    return not bool((frame[column] == condition.parameter).fillna(False).any())
+
+
 class _Timer:
     """Wall time per step, in seconds (ValidationOutcome.seconds)."""
 
@@ -253,6 +292,8 @@ def validate_delivery(entity: str, province: str, rows: pd.DataFrame,
     frame = rows.reset_index(drop=True)
     groups = _by_severity(suite.expectations)
     row_level, skipped = _evaluable(groups[ROW] + groups[WARNING], reference)
+    row_level, no_rows = _applicable(row_level, frame)
+    skipped += no_rows
 
     summaries, blocking = _structural(frame, groups[BLOCKING])
     timer.lap("structural")
