@@ -82,7 +82,7 @@ class ReadAhead:
         try:
             for _ in range(self.workers):  # the pool starts a worker per submitted task while none is idle
                 self._pool().submit(_ready)
-        except BrokenProcessPool:
+        except (BrokenProcessPool, OSError):  # an optimisation: the first plan tries again, or steps read
             self._executor = None
 
     def plan(self, run_id: str, tasks: list[ReadTask], reader: Callable[..., Any], *args: Any) -> None:

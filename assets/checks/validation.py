@@ -44,15 +44,7 @@ from assets.checks.gx_runner import (
 )
 from assets.checks.reference import Reference, geography_reference
 from assets.checks.report import render_report
-from assets.checks.suites import (
-    BLOCKING,
-    ROW,
-    WARNING,
-    label_of,
-    load_suite,
-    parameters_of,
-    severity_of,
-)
+from assets.checks.suites import BLOCKING, ROW, WARNING, label_of, load_suite, parameters_of, severity_of
 
 __all__ = ["QUARANTINE_COLUMNS", "Reference", "ValidationOutcome", "load_suite", "validate_delivery"]
 
