@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import QueuePool
@@ -25,8 +26,6 @@ from sqlalchemy.pool import QueuePool
 OPEN_DATABASES = 8
 """Databases kept open per process: the index and the runs being written or read (a webserver browsing many
 old runs closes the least recently used)."""
-BUSY_TIMEOUT_SECONDS = 30
-"""How long a write waits for another process's (as Dagster's own SQLite storage does)."""
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -61,7 +60,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             # One connection, reused (Dagster's schema check in _initdb briefly takes a second); any
             # thread may use it (Dagster's watcher threads do), one at a time under the storage's lock.
             engine = create_engine(self.conn_string_for_shard(shard), poolclass=QueuePool, pool_size=1,
-                                   max_overflow=2, connect_args={"timeout": BUSY_TIMEOUT_SECONDS,
+                                   max_overflow=2, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
                                                                  "check_same_thread": False})
         self._engines[shard] = engine  # most recently used last
         while len(self._engines) > OPEN_DATABASES:
