@@ -34,6 +34,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_pid = os.getpid()
+        self._tables_present: set[str] = set()
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -50,6 +51,17 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index has a table (Dagster asks before every asset-check event, and its default opens a
+        new engine for each question). Only a yes is remembered: migrations add tables, none drops one. A miss
+        asks Dagster's way, without the storage's lock: Dagster asks while holding an index connection."""
+        if table_name in self._tables_present:
+            return True
+        present = super().has_table(table_name)
+        if present:
+            self._tables_present.add(table_name)
+        return present
 
     def _engine(self, shard: str) -> Engine:
         if self._engines_pid != os.getpid():  # a forked child must not share its parent's open connections

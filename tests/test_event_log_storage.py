@@ -56,3 +56,21 @@ def test_only_the_most_recently_used_databases_stay_open(tmp_path: Path) -> None
     assert list(storage._engines) == runs[-OPEN_DATABASES:]
     storage.dispose()
     assert not storage._engines
+
+
+def test_index_tables_found_once_are_not_looked_up_again(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = PooledSqliteEventLogStorage(str(tmp_path / "runs"))
+    asked: list[str] = []
+    dagsters_own = SqliteEventLogStorage.has_table
+
+    def counting(self: SqliteEventLogStorage, table_name: str) -> bool:
+        asked.append(table_name)
+        return dagsters_own(self, table_name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counting)
+    assert [storage.has_table("asset_check_executions") for _ in range(3)] == [True, True, True]
+    assert [storage.has_table("no_such_table") for _ in range(2)] == [False, False]
+    # a table found stays found; an absent one is asked again (a migration may add it)
+    assert asked == ["asset_check_executions", "no_such_table", "no_such_table"]
+    storage.dispose()
