@@ -254,15 +254,15 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
         outcomes = [read_ahead().take(task, read_task, paths.archive_path, key) for task in tasks]
         delivered = sorted({o.year for o in outcomes})
         report_path = paths.reports_path / province / f"{entity_name}_{'-'.join(map(str, delivered))}.html"
+        totals = {"read": 0, "loaded": 0, "quarantined": 0}
+        files_meta: list[dict[str, object]] = []
+        # One connection for the whole step (opening a DuckDB file costs tens of ms, closing it a checkpoint);
+        # holding it while validating keeps no other step waiting: warehouse steps share a pool of one.
         with wh.session():
             wh.ensure_raw_table(entity)
             reference = reference_for_years(wh, province, delivered) if delivered else None
-        if reference is not None:
-            validate_files(outcomes, entity_name, province, reference, report_path)
-        blocking = [f"{province}/{o.year}: {message}" for o in outcomes for message in o.blocking]
-        totals = {"read": 0, "loaded": 0, "quarantined": 0}
-        files_meta: list[dict[str, object]] = []
-        with wh.session():
+            if reference is not None:
+                validate_files(outcomes, entity_name, province, reference, report_path)
             for year in delivered:
                 of_year = [o for o in outcomes if o.year == year]
                 # never a partial load: the year keeps its last good data
@@ -283,6 +283,7 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                 report(context, f"ingest {province}/{entity_name} {year}: {len(rows):,} rows loaded, "
                                  f"{len(quarantine):,} quarantined from {len(of_year)} file(s)")
             preview = _preview(wh, entity, province, years) if totals["loaded"] else pd.DataFrame()
+        blocking = [f"{province}/{o.year}: {message}" for o in outcomes for message in o.blocking]
         reports = {"validation_report": str(report_path)} if report_path.exists() else {}
         lost = totals["read"] - totals["loaded"] - totals["quarantined"]
         share = totals["quarantined"] / totals["read"] if totals["read"] else 0.0
