@@ -61,3 +61,18 @@ def test_the_dbt_version_comes_from_the_installed_package_without_a_process(
     if resource.dbt_executable != str(dbt_project._VENV_DBT):
         pytest.fail(f"the tests run outside the project's venv: dbt is {resource.dbt_executable}")
     assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
+
+
+def test_no_dbt_adapter_is_built_in_dagsters_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import inspect
+
+    from dagster_dbt import DbtCliResource
+    from dbt.adapters import factory
+
+    def no_adapter(*args: object, **kwargs: object) -> None:
+        raise AssertionError("built a dbt adapter in the Dagster process")
+
+    monkeypatch.setattr(factory, "register_adapter", no_adapter)
+    # the override must still be what dagster-dbt's cli() calls, or it saves nothing
+    assert "self._initialize_dbt_core_adapter(" in inspect.getsource(DbtCliResource.cli)
+    assert dbt_project.dbt_resource()._initialize_dbt_core_adapter(["build"]) is None
