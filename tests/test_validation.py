@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.checks import make_suites, synthetic
+from assets.checks import distinct_values, make_suites, synthetic
 from assets.checks.derived import (
     AGE_MINUS_OFFICIAL_AGE,
     IS_G_CODE,
@@ -51,6 +51,20 @@ SEX_RULE = "expect_column_values_to_be_in_set(sex)"
 YALA_SCHOOL_FORMAT = "expect_column_values_to_match_regex(school_id) where province == 'yala'"
 IN_REGISTRY = f"expect_column_values_to_be_in_set({REGISTRY_KEY}, ${SCHOOL_IDS})"
 AGE_RULE = f"expect_column_values_to_be_between({AGE_MINUS_OFFICIAL_AGE})"
+
+
+@pytest.fixture(autouse=True, params=["row by row", "distinct values"])
+def row_check_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs twice: as small files are checked (every row) and with per-value rules checked
+    on distinct values (as large files are), which must find the same rows with the same reasons."""
+    if request.param == "distinct values":
+        force_distinct_values(monkeypatch)
+    return str(request.param)
+
+
+def force_distinct_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(distinct_values, "MIN_ROWS", 0)
+    monkeypatch.setattr(distinct_values, "MAX_DISTINCT_SHARE", 1.0)
 
 
 def yala_reference(school_ids: list[str], academic_year: int = 2566) -> Reference:

@@ -77,8 +77,15 @@ REGISTRY_KEY_SEPARATOR = "|"
 def registry_key(rows: pd.DataFrame) -> pd.Series:
     """"<academic year>|<school ID>": what the school-in-registry rule looks up, so rows of several academic
     years are each checked against their own year's registry (assets.checks.reference)."""
-    return (rows["academic_year"].astype("string") + REGISTRY_KEY_SEPARATOR
-            + rows["school_id"].astype("string"))
+    year_codes, years = pd.factorize(rows["academic_year"], use_na_sentinel=False)
+    school_codes, schools = pd.factorize(rows["school_id"], use_na_sentinel=False)
+    # Built once per (year, school) pair, then taken per row: a file has thousands of pairs, millions of rows.
+    year_of_pair = np.repeat(np.arange(len(years)), len(schools))
+    school_of_pair = np.tile(np.arange(len(schools)), len(years))
+    year_text = pd.Series(pd.Index(years).astype("string").take(year_of_pair))
+    school_text = pd.Series(pd.Index(schools).astype("string").take(school_of_pair))
+    pair_keys = (year_text + REGISTRY_KEY_SEPARATOR + school_text).array
+    return pd.Series(pair_keys.take(year_codes * len(schools) + school_codes), index=rows.index)
 
 
 DerivedColumn = Callable[[pd.DataFrame], pd.Series]

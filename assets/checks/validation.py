@@ -13,10 +13,12 @@ How it runs (each step timed on 1M synthetic students, see expectations/README.m
 1. The blocking (structural) expectations run on the rows as delivered: row count, column list, dtypes. A
    failure rejects the file: every row goes to quarantine with the failures as reason, so
    rows_read == valid + quarantined holds even then. Row checks are skipped (they would only error).
-2. The row and warning expectations run on the rows plus the helper columns of assets.checks.derived, with
-   a cheap result format (counts only).
-3. Only the row expectations that failed run again with result_format COMPLETE, which makes GX list the
-   failing rows' index. Asking COMPLETE of every expectation costs time for expectations that passed.
+2. The row and warning expectations run on the rows plus the helper columns of assets.checks.derived. In
+   large files, per-value rules run on the distinct values of the columns they read, asking GX for the
+   failing ones, which are mapped back to rows (assets.checks.distinct_values); the others run on every row
+   with a cheap result format (counts only).
+3. Only the row expectations run on every row that failed run again with result_format COMPLETE, which makes
+   GX list the failing rows' index. Asking COMPLETE of every expectation costs time for those that passed.
 Rows are identified by position (the frame is re-indexed 0..n-1), not by `source_row`: a Mae Hong Son
 workbook repeats sheet row numbers across its agency sheets, so `source_row` is not unique in a file.
 A row expectation GX cannot evaluate (it raised) counts as blocking: which rows fail is then unknown.
@@ -34,8 +36,10 @@ from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.row_conditions import ComparisonCondition
 
 from assets.checks.derived import with_derived_columns
+from assets.checks.distinct_values import group_by_distinct_values
 from assets.checks.gx_runner import (
     COUNTS_ONLY,
+    EXAMPLES_PER_EXPECTATION,
     WITH_INDICES,
     add_reason,
     failing_positions,
@@ -241,31 +245,52 @@ def _structural(frame: pd.DataFrame, expectations: list[Expectation]) -> tuple[S
 
 
 def _row_checks(checked: pd.DataFrame, frame: pd.DataFrame, expectations: list[Expectation],
-                parameters: dict[str, list[str]]) -> tuple[Summaries, list[str], list[Expectation]]:
-    """(summaries, blocking messages, failed row expectations) of the row and warning expectations.
+                parameters: dict[str, list[str]]) -> tuple[Summaries, list[str], list[np.ndarray | None]]:
+    """(summaries, blocking messages, per expectation: the failing rows' positions) of the row and warning
+    expectations, in the order given. Failing positions are known for those checked on distinct values and
+    None for the others (`_failing_rows` asks GX for them, only where needed).
 
     A row expectation GX could not evaluate is blocking: which rows fail is then unknown.
     """
-    summaries: list[dict[str, Any]] = []
-    blocking: list[str] = []
-    failed: list[Expectation] = []
-    results = run_expectations(checked, expectations, COUNTS_ONLY, parameters)
-    for expectation, result in zip(expectations, results, strict=True):
-        summary = summarise(expectation, result)
-        summaries.append(summary)
-        if summary["error"]:
-            blocking.append(_structural_message(summary, expectation, frame))
-        elif not summary["success"] and summary["severity"] == ROW:
-            failed.append(expectation)
-    return summaries, blocking, failed
-
-
-def _mark_failing_rows(reasons: np.ndarray, checked: pd.DataFrame, failed: list[Expectation],
-                       parameters: dict[str, list[str]]) -> None:
-    """Runs the failed row expectations again asking for failing row indices; labels those rows."""
-    for expectation, result in zip(failed, run_expectations(checked, failed, WITH_INDICES, parameters),
+    position_of = {id(e): i for i, e in enumerate(expectations)}
+    summaries: list[dict[str, Any]] = [{} for _ in expectations]
+    failing: list[np.ndarray | None] = [None] * len(expectations)
+    projected, whole = group_by_distinct_values(checked, expectations)
+    for distinct, members in projected:
+        for expectation, result in zip(members, run_expectations(distinct.frame, members, WITH_INDICES,
+                                                                  parameters), strict=True):
+            i = position_of[id(expectation)]
+            summaries[i] = summarise(expectation, result)
+            if not summaries[i]["error"]:
+                failing[i] = distinct.rows_with(failing_positions(result))
+                summaries[i].update(unexpected_count=len(failing[i]),
+                                    examples=_examples(checked, summaries[i]["columns"][0], failing[i]))
+    for expectation, result in zip(whole, run_expectations(checked, whole, COUNTS_ONLY, parameters),
                                    strict=True):
-        add_reason(reasons, failing_positions(result), label_of(expectation))
+        summaries[position_of[id(expectation)]] = summarise(expectation, result)
+    blocking = [_structural_message(summary, expectation, frame)
+                for expectation, summary in zip(expectations, summaries, strict=True) if summary["error"]]
+    return summaries, blocking, failing
+
+
+def _examples(checked: pd.DataFrame, column: str, positions: np.ndarray) -> list[str]:
+    """A few failing values, as GX lists them when it checks every row: the first ones in row order."""
+    return [str(v) for v in checked[column].iloc[positions[:EXAMPLES_PER_EXPECTATION]].tolist()]
+
+
+def _failing_rows(reasons: np.ndarray, checked: pd.DataFrame, expectations: list[Expectation],
+                  summaries: Summaries, failing: list[np.ndarray | None],
+                  parameters: dict[str, list[str]]) -> None:
+    """Labels the rows failing each failed row expectation, in suite order. Those checked on the whole frame
+    run again asking GX for the failing rows' index (costly, so only for the ones that failed)."""
+    failed = [i for i, (e, s) in enumerate(zip(expectations, summaries, strict=True))
+              if severity_of(e) == ROW and not s["success"]]
+    unknown = [i for i in failed if failing[i] is None]
+    again = run_expectations(checked, [expectations[i] for i in unknown], WITH_INDICES, parameters)
+    for i, result in zip(unknown, again, strict=True):
+        failing[i] = failing_positions(result)
+    for i in failed:
+        add_reason(reasons, failing[i], label_of(expectations[i]))
 
 
 def validate_delivery(entity: str, province: str, rows: pd.DataFrame,
@@ -292,11 +317,11 @@ def validate_delivery(entity: str, province: str, rows: pd.DataFrame,
     reasons = np.full(len(frame), None, dtype=object)
     if not blocking:
         checked = _numpy_numbers(with_derived_columns(entity, frame))
-        row_summaries, blocking, failed = _row_checks(checked, frame, row_level, parameters)
+        row_summaries, blocking, failing = _row_checks(checked, frame, row_level, parameters)
         summaries += row_summaries
         timer.lap("rows")
         if not blocking:
-            _mark_failing_rows(reasons, checked, failed, parameters)
+            _failing_rows(reasons, checked, row_level, row_summaries, failing, parameters)
         timer.lap("indices")
     if blocking:
         reasons[:] = "file rejected: " + "; ".join(blocking)

@@ -1,0 +1,176 @@
+"""Per-value expectations checked once per distinct value instead of once per row.
+
+Whether a row passes `expect_column_values_to_match_regex(school_id) where province == 'yala'` depends only
+on that row's school_id and province. A 2.2M-row O-NET file holds 1,200 school IDs, one source_sha256 and
+four grades, so GX can check the distinct combinations and the verdict goes back to every row holding one:
+the same failing rows as checking each row (tests/test_validation.py runs every validation test both ways),
+for a fraction of the time (expectations/README.md).
+
+Columns with many distinct values (person keys) stay with the whole frame: factorising them costs about as
+much as checking them. Whole-frame checking also stays for small files (one GX call per column group costs
+a few milliseconds, more than a small file's checks) and for anything not decided by the row's own values:
+uniqueness, `mostly`, pass-through row conditions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from great_expectations.expectations.expectation import Expectation
+from great_expectations.expectations.row_conditions import (
+    AndCondition,
+    ComparisonCondition,
+    NullityCondition,
+    OrCondition,
+)
+
+PER_VALUE_TYPES = frozenset({
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_null",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_match_regex_list",
+    "expect_column_values_to_not_match_regex_list",
+    "expect_column_value_lengths_to_be_between",
+    "expect_column_value_lengths_to_equal",
+    "expect_column_values_to_match_strftime_format",
+})
+"""Map expectations whose verdict on a row is a function of that row's value alone."""
+
+MIN_ROWS = 20_000
+"""Files smaller than this are checked row by row (as cheap, and one GX call fewer per column group)."""
+SAMPLE_ROWS = 10_000
+MAX_DISTINCT_SHARE = 0.25
+"""Column groups with more distinct combinations than this share of the first SAMPLE_ROWS rows are checked
+row by row: factorising a column of person keys takes as long as checking it."""
+
+
+Factorised = dict[str, tuple[np.ndarray, pd.Index]]
+"""Column → (per row: the code of its value, the distinct values)."""
+
+
+@dataclass(frozen=True)
+class DistinctRows:
+    """The distinct combinations of some columns' values, and which one each row holds."""
+
+    frame: pd.DataFrame
+    """One row per distinct combination (index 0..k-1), columns as in the original frame, same dtypes."""
+    codes: np.ndarray
+    """Per original row: the position in `frame` of its combination."""
+
+    def rows_with(self, distinct_positions: np.ndarray) -> np.ndarray:
+        """Positions of the original rows holding any of these combinations, ascending."""
+        return np.flatnonzero(np.isin(self.codes, distinct_positions))
+
+
+def value_columns(expectation: Expectation) -> tuple[str, ...] | None:
+    """The columns whose values alone decide whether a row passes (the expectation's column, then those its
+    row condition names), or None when the verdict depends on more than the row (or cannot be told)."""
+    if expectation.expectation_type not in PER_VALUE_TYPES:
+        return None
+    kwargs = expectation.configuration.kwargs
+    if kwargs.get("mostly", 1) != 1:  # success compares a share of all rows
+        return None
+    condition_columns = _condition_columns(getattr(expectation, "row_condition", None))
+    if condition_columns is None:
+        return None
+    return tuple(dict.fromkeys([kwargs["column"], *condition_columns]))
+
+
+def _condition_columns(condition: object) -> list[str] | None:
+    """The columns a row condition reads; None for a pass-through (pandas query) condition."""
+    if condition is None:
+        return []
+    if isinstance(condition, ComparisonCondition | NullityCondition):
+        return [condition.column.name]
+    if isinstance(condition, AndCondition | OrCondition):
+        columns: list[str] = []
+        for part in condition.conditions:
+            found = _condition_columns(part)
+            if found is None:
+                return None
+            columns += found
+        return columns
+    return None
+
+
+def group_by_distinct_values(
+    frame: pd.DataFrame, expectations: Iterable[Expectation],
+) -> tuple[list[tuple[DistinctRows, list[Expectation]]], list[Expectation]]:
+    """([(distinct rows, the expectations to check on them)], the expectations to check on the whole frame).
+
+    Expectations sharing their value columns share one DistinctRows.
+    """
+    groups: dict[tuple[str, ...], list[Expectation]] = {}
+    whole: list[Expectation] = []
+    for expectation in expectations:
+        columns = value_columns(expectation) if len(frame) >= MIN_ROWS else None
+        if columns is None or not all(c in frame.columns for c in columns):
+            whole.append(expectation)
+        else:
+            groups.setdefault(columns, []).append(expectation)
+    projected: list[tuple[DistinctRows, list[Expectation]]] = []
+    factorised: Factorised = {}  # a column shared by groups is factorised once
+    for columns, members in groups.items():
+        distinct = distinct_rows(frame, columns, factorised)
+        if distinct is None:
+            whole += members
+        else:
+            projected.append((distinct, members))
+    return projected, whole
+
+
+def distinct_rows(frame: pd.DataFrame, columns: tuple[str, ...],
+                  factorised: Factorised | None = None) -> DistinctRows | None:
+    """The distinct combinations of `columns` in `frame` (missing values included, as values), or None when
+    there are too many for checking them once each to pay (judged on the first SAMPLE_ROWS rows).
+
+    `factorised` caches each column's (codes, distinct values) between calls on the same frame.
+    """
+    sample = frame.iloc[:SAMPLE_ROWS]
+    if sample.empty:
+        return None
+    sampled = _combined_codes(sample, columns, {})
+    if sampled is None or len(sampled[1]) > MAX_DISTINCT_SHARE * len(sample):
+        return None
+    combined = _combined_codes(frame, columns, {} if factorised is None else factorised)
+    if combined is None:
+        return None
+    codes, keys, uniques = combined
+    # Each key is a mixed-radix number whose digits are the columns' value codes: take them apart again.
+    digits: dict[str, np.ndarray] = {}
+    rest = keys.copy()
+    for column, values in reversed(list(zip(columns, uniques, strict=True))):
+        digits[column] = rest % len(values)
+        rest //= len(values)
+    distinct = pd.DataFrame({c: pd.Series(v.take(digits[c])) for c, v in zip(columns, uniques, strict=True)})
+    if any(distinct[c].dtype != frame[c].dtype for c in columns):
+        return None  # GX might treat another dtype differently: keep the rows as they are
+    return DistinctRows(frame=distinct, codes=codes)
+
+
+def _combined_codes(frame: pd.DataFrame, columns: tuple[str, ...], factorised: Factorised,
+                    ) -> tuple[np.ndarray, np.ndarray, list[pd.Index]] | None:
+    """(per row: the code of its combination, per combination: its key, per column: its distinct values), or
+    None when the keys would not fit in 63 bits."""
+    for column in columns:
+        if column not in factorised:
+            codes, values = pd.factorize(frame[column], use_na_sentinel=False)
+            factorised[column] = (codes, pd.Index(values))
+    parts = [factorised[column] for column in columns]
+    if np.prod([float(len(values)) for _, values in parts]) >= 2.0**62:
+        return None
+    if len(parts) == 1:
+        codes, values = parts[0]
+        return codes, np.arange(len(values), dtype=np.int64), [values]
+    keys = np.zeros(len(frame), dtype=np.int64)
+    for column_codes, values in parts:
+        keys = keys * len(values) + column_codes
+    codes, combination_keys = pd.factorize(keys)
+    return codes, np.asarray(combination_keys, dtype=np.int64), [values for _, values in parts]
