@@ -114,6 +114,31 @@ def test_a_new_plan_drops_what_the_last_run_left_and_no_workers_means_no_pool(
         on.close()
 
 
+def test_small_files_are_read_ahead_beyond_the_file_count_within_the_byte_budget(tmp_path: Path) -> None:
+    sizes = [50, 10, 10, 10, 100, 10]
+    tasks = [ReadTask("satun", "students", YEAR, tmp_path / f"file{i}", None, size, 0)
+             for i, size in enumerate(sizes)]
+    budgeted = ReadAhead(workers=1, ahead=0, budget_bytes=80)
+    try:
+        budgeted.plan("run-9", tasks, repr)
+        assert [t.size for t in budgeted._futures] == [50, 10, 10, 10]  # 80 bytes: the 100 waits
+        assert budgeted.take(tasks[0], repr) == repr(tasks[0])
+        assert [t.size for t in budgeted._futures] == [10, 10, 10]  # 30 + 100 > 80 still
+        for task in tasks[1:4]:
+            budgeted.take(task, repr)
+        assert [t.size for t in budgeted._futures] == [100]  # alone it may exceed the budget
+        assert [budgeted.take(t, repr) for t in tasks[4:]] == [repr(t) for t in tasks[4:]]
+        assert budgeted.taken_ahead == len(tasks)
+    finally:
+        budgeted.close()
+    counted = ReadAhead(workers=1, ahead=0, budget_bytes=0)
+    try:
+        counted.plan("run-10", tasks, repr)
+        assert [t.size for t in counted._futures] == [50]  # no budget: the file count alone
+    finally:
+        counted.close()
+
+
 def test_warm_up_starts_every_worker_with_the_reading_code_and_the_plan_uses_them(
         ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
     ahead.warm_up("assets.file_reading")
