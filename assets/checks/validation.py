@@ -17,8 +17,8 @@ How it runs (each step timed on 1M synthetic students, see expectations/README.m
    large files, per-value rules run on the distinct values of the columns they read, asking GX for the
    failing ones, which are mapped back to rows (assets.checks.distinct_values); the others run on every row
    with a cheap result format (counts only).
-3. Only the row expectations run on every row that failed run again with result_format COMPLETE, which makes
-   GX list the failing rows' index. Asking COMPLETE of every expectation costs time for those that passed.
+3. Of the row expectations checked on every row, only those that failed run again with result_format
+   COMPLETE, which makes GX list the failing rows' index (asking it of all costs time for those that passed).
 Rows are identified by position (the frame is re-indexed 0..n-1), not by `source_row`: a Mae Hong Son
 workbook repeats sheet row numbers across its agency sheets, so `source_row` is not unique in a file.
 A row expectation GX cannot evaluate (it raised) counts as blocking: which rows fail is then unknown.
