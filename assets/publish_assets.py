@@ -9,6 +9,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 from assets.contract.entities import PROVINCE_NAMES, PROVINCES
 from assets.pools import WAREHOUSE_POOL
 from assets.publish import build_site, publish_atomically, read_marts
+from assets.read_ahead import read_ahead
 from pipelines.failpoints import failpoint
 from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import WarehouseResource
@@ -55,9 +56,14 @@ def publish_monitors(context: AssetExecutionContext, warehouse: WarehouseResourc
         lineage = _lineage(wh)
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
 
+    # `edusandbox run` has warm workers by now (they read the deliveries): the provinces are written side by
+    # side on them. A step in a process of its own writes them one by one rather than start workers.
+    workers = read_ahead()
+
     def build(out_dir: Path):
         return build_site(marts, out_dir, run_id=context.run.run_id, built_at=built_at,
-                          boundaries=paths.boundaries_path, lineage=lineage)
+                          boundaries=paths.boundaries_path, lineage=lineage,
+                          run_all=workers.run_all if workers.started() else None)
 
     failpoint("publish.before_swap")
     publish_atomically(build, paths.publish_path)

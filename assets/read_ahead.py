@@ -20,6 +20,10 @@ but 12.7 GB (bench/README.md).
 A file that changed since it was planned (size or modification time), or that was not planned, is read by the
 step itself, as is everything when the pool is off (EDUSANDBOX_READ_WORKERS=0, or a one-core machine) or a
 worker died.
+
+The same warm workers take other CPU-bound work of the run that can overlap with the run's process (`submit`):
+generating the demo deliveries while Dagster and GX are imported, writing the provinces' pages and exports
+side by side.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 WORKERS_ENV = "EDUSANDBOX_READ_WORKERS"
 BUDGET_ENV = "EDUSANDBOX_READ_AHEAD_MIB"
@@ -123,6 +129,39 @@ class ReadAhead:
         finally:
             self._fill()
         return reader(task, *args)
+
+    def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
+        """Runs `function(*args)` (a module-level function) in a worker, or here and now when the pool is off
+        or broken: the returned future is then already done, with the result or the exception."""
+        if self.workers:
+            try:
+                return self._pool().submit(function, *args)
+            except (BrokenProcessPool, OSError):
+                self._executor = None
+        done: Future[T] = Future()
+        try:
+            done.set_result(function(*args))
+        except Exception as error:  # noqa: BLE001 - handed over whole: future.result() raises it
+            done.set_exception(error)
+        return done
+
+    def result(self, future: Future[T], function: Callable[..., T], *args: Any) -> T:
+        """The result of `future`, from `submit(function, *args)`; if its worker died (killed, out of memory),
+        `function(*args)` runs here instead."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._executor = None
+            return function(*args)
+
+    def run_all(self, function: Callable[..., T], calls: list[tuple[Any, ...]]) -> list[T]:
+        """`function(*args)` for every `args` in `calls`, spread over the workers; results in order."""
+        futures = [self.submit(function, *args) for args in calls]
+        return [self.result(future, function, *args) for future, args in zip(futures, calls, strict=True)]
+
+    def started(self) -> bool:
+        """Whether the workers are running (warmed up or planned), so that `submit` costs no start-up."""
+        return self._executor is not None
 
     def planned_for(self, run_id: str) -> bool:
         return run_id == self._run_id

@@ -17,6 +17,7 @@ from assets.publish import SiteBuildError, build_site, duckdb_reader, read_marts
 from assets.publish.exports import province_frames, thai_headers
 from assets.publish.marts import Marts
 from assets.publish.safety import esc, neutralise_text
+from assets.read_ahead import ReadAhead
 from pipelines.settings import shared_data_dir
 from tests.publish_fixtures import (
     FIXTURE_PROVINCES,
@@ -372,6 +373,19 @@ def test_same_marts_and_build_facts_give_byte_identical_files(site: Path, marts:
     assert sorted(again) == sorted(first)
     differing = [name for name in first if first[name] != again[name]]
     assert not differing
+
+
+def test_provinces_written_side_by_side_in_worker_processes_give_the_same_files(
+        site: Path, marts: Marts, tmp_path: Path) -> None:
+    workers = ReadAhead(workers=2)
+    try:
+        parallel = _tree(_build(marts, tmp_path / "parallel", run_all=workers.run_all))
+        assert workers.started()  # the provinces went to the workers
+    finally:
+        workers.close()
+    first = _tree(site)
+    assert sorted(parallel) == sorted(first)
+    assert [name for name in first if first[name] != parallel[name]] == []
 
 
 def test_exports_do_not_change_with_the_run(site: Path, marts: Marts, tmp_path: Path) -> None:

@@ -205,3 +205,40 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def _process_and_square(number: int) -> tuple[int, int]:
+    if number < 0:
+        raise ValueError(f"negative: {number}")
+    return os.getpid(), number * number
+
+
+def _exit_unless_in(pid: int) -> str:
+    """Kills the worker that runs it (as the OOM killer would); run in process `pid`, says so."""
+    if os.getpid() != pid:
+        os._exit(1)
+    return "ran here"
+
+
+@pytest.mark.parametrize("workers", [2, 0])
+def test_submitted_work_runs_on_the_workers_in_order_and_errors_reach_the_caller(workers: int) -> None:
+    pool = ReadAhead(workers=workers)
+    try:
+        results = pool.run_all(_process_and_square, [(n,) for n in range(6)])
+        assert [square for _, square in results] == [0, 1, 4, 9, 16, 25]
+        ran_in = {pid for pid, _ in results}
+        assert (os.getpid() not in ran_in) if workers else (ran_in == {os.getpid()})
+        with pytest.raises(ValueError, match="negative: -2"):
+            pool.result(pool.submit(_process_and_square, -2), _process_and_square, -2)
+    finally:
+        pool.close()
+
+
+def test_work_whose_worker_died_runs_in_the_calling_process() -> None:
+    pool = ReadAhead(workers=1)
+    try:
+        future = pool.submit(_exit_unless_in, os.getpid())
+        assert pool.result(future, _exit_unless_in, os.getpid()) == "ran here"
+        assert pool.run_all(_process_and_square, [(3,)])[0][1] == 9  # a new pool next time
+    finally:
+        pool.close()

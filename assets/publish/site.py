@@ -16,8 +16,10 @@ files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from assets.contract.entities import PROVINCES
 from assets.publish.boundaries import Boundaries, load_boundaries
@@ -32,6 +34,10 @@ from assets.publish.province_page import render_province_page
 from assets.publish.province_sections import map_indicators, map_off
 from assets.publish.safety import privacy_problems
 from assets.publish.views import ProvinceView, latest, province_view, total_series
+
+T = TypeVar("T")
+RunAll = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
+"""Runs `function(*args)` for each `args` of a list and returns the results in order."""
 
 MONITOR_JSON = "monitor.json"
 MONITOR_FORMAT = "edusandbox-monitor/1"
@@ -109,7 +115,7 @@ def monitor_payload(view: ProvinceView, *, map_status: str, downloads: Downloads
     }
 
 
-def _write_province(view: ProvinceView, folder: Path, boundaries: Boundaries, *, built_at: str,
+def _write_province(view: ProvinceView, folder: Path, boundaries: Boundaries, built_at: str,
                     run_id: str) -> tuple[Downloads, str]:
     downloads = _downloads(view.slug, list(view.frames))
     write_xlsx(view.frames, folder / downloads.xlsx, province=view.slug)
@@ -122,10 +128,15 @@ def _write_province(view: ProvinceView, folder: Path, boundaries: Boundaries, *,
     return downloads, map_status
 
 
+def _one_by_one(function: Callable[..., T], calls: list[tuple[Any, ...]]) -> list[T]:
+    return [function(*args) for args in calls]
+
+
 def build_site(marts: Marts, out_dir: Path, *, run_id: str, built_at: str, boundaries: Path | None = None,
-               lineage: Lineage | None = None) -> BuiltSite:
+               lineage: Lineage | None = None, run_all: RunAll | None = None) -> BuiltSite:
     """Write the complete site into `out_dir` (created if needed); raises SiteBuildError if it must not be
-    published (person-level data in the marts)."""
+    published (person-level data in the marts). `run_all(function, calls)` may write the provinces side by
+    side (worker processes: assets.read_ahead.ReadAhead.run_all); by default they are written one by one."""
     problems = privacy_problems(marts.by_table())
     if problems:
         raise SiteBuildError("refusing to publish person-level data: " + "; ".join(problems))
@@ -135,11 +146,10 @@ def build_site(marts: Marts, out_dir: Path, *, run_id: str, built_at: str, bound
     write_static_assets(out_dir)
     geo = load_boundaries(boundaries)
     views = [province_view(marts, slug, lineage) for slug in province_order([*PROVINCES, *marts.provinces()])]
-    downloads: dict[str, Downloads] = {}
-    maps: dict[str, str] = {}
-    for view in views:
-        downloads[view.slug], maps[view.slug] = _write_province(view, out_dir / view.slug, geo,
-                                                                built_at=built_at, run_id=run_id)
+    written = (run_all or _one_by_one)(
+        _write_province, [(view, out_dir / view.slug, geo, built_at, run_id) for view in views])
+    downloads = {view.slug: files for view, (files, _) in zip(views, written, strict=True)}
+    maps = {view.slug: status for view, (_, status) in zip(views, written, strict=True)}
     index = render_index_page(views, downloads, built_at=built_at, run_id=run_id)
     (out_dir / "index.html").write_text(index, encoding="utf-8")
     files = file_hashes(out_dir)

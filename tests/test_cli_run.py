@@ -1,0 +1,54 @@
+"""`edusandbox run --demo-if-empty`, what `make run` runs on a new machine: with an empty landing zone the
+demo deliveries are generated (in a worker process, while Dagster and GX are imported) and complete before
+the run starts; with deliveries present nothing is generated."""
+
+from pathlib import Path
+
+import pytest
+
+import pipelines.run
+from assets.contract.entities import PROVINCES
+from pipelines.cli import main
+from pipelines.demo_data import generate_landing
+from pipelines.run import RunOutcome
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, object]]:
+    """Stands in for the pipeline run: records the landing zone as the run would have found it."""
+    seen: list[dict[str, object]] = []
+
+    def run_pipeline(settings, provinces, echo=print, years=None, instance=None) -> RunOutcome:  # noqa: ANN001
+        files = sorted(p.relative_to(settings.landing).as_posix()
+                       for p in settings.landing.rglob("*") if p.is_file())
+        seen.append({"landing": settings.landing, "provinces": provinces, "files": files})
+        return RunOutcome(True, "ok", index_path=settings.publish_dir / "index.html")
+
+    monkeypatch.setattr(pipelines.run, "run_pipeline", run_pipeline)
+    monkeypatch.setenv("EDUSANDBOX_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    return seen
+
+
+def test_an_empty_landing_zone_gets_the_whole_demo_before_the_run_starts(
+        runs: list[dict[str, object]], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    landing = tmp_path / "landing"
+    assert main(["run", "--demo-if-empty", "--landing", str(landing)]) == 0
+    expected = generate_landing(tmp_path / "expected")
+    assert [run["landing"] for run in runs] == [landing]
+    assert runs[0]["files"] == sorted(p.relative_to(expected.out).as_posix() for p in expected.files_written)
+    assert set(PROVINCES) <= {name.split("/")[0] for name in runs[0]["files"]}  # type: ignore[union-attr]
+    out = capsys.readouterr().out
+    assert f"[demo] {len(expected.files_written)} files generated" in out
+
+
+def test_a_landing_zone_with_deliveries_is_left_as_it_is(
+        runs: list[dict[str, object]], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    landing = tmp_path / "landing"
+    (landing / "satun" / "2567").mkdir(parents=True)
+    delivered = landing / "satun" / "2567" / "students.csv"
+    delivered.write_text("already here\n", encoding="utf-8")
+    assert main(["run", "--demo-if-empty", "--landing", str(landing)]) == 0
+    assert runs[0]["files"] == ["satun/2567/students.csv"]
+    assert delivered.read_text(encoding="utf-8") == "already here\n"
+    assert "[demo]" not in capsys.readouterr().out
