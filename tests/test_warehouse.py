@@ -211,3 +211,28 @@ def test_a_duckdb_session_opens_the_file_once_and_releases_it_when_the_block_end
                    check=True, timeout=60)
     assert len(wh.read_frame("select * from raw.quarantine")) == 2
     assert len(opened) == 2  # outside a session every call opens and closes its own connection
+
+
+def _partition_indexes(warehouse: Warehouse) -> set[str]:
+    if warehouse.kind == "duckdb":
+        sql = "select index_name from duckdb_indexes() where schema_name = 'raw'"
+    else:
+        sql = "select indexname as index_name from pg_indexes where schemaname = 'raw'"
+    return {name for name in warehouse.read_frame(sql)["index_name"] if name.endswith("_partition")}
+
+
+def test_postgres_indexes_partitions_and_duckdb_drops_the_index_an_earlier_version_made(
+        warehouse: Warehouse) -> None:
+    warehouse.ensure_raw_table(SCHOOLS)
+    if warehouse.kind == "postgres":  # a partition is deleted through the index
+        assert _partition_indexes(warehouse) == {"raw_schools_partition", "raw_quarantine_partition",
+                                                 "raw_deliveries_partition"}
+        return
+    assert _partition_indexes(warehouse) == set()  # zone maps find a partition; an index slowed loads
+    warehouse.execute("create index raw_schools_partition on raw.schools (province, academic_year)")
+    assert _partition_indexes(warehouse) == {"raw_schools_partition"}
+    warehouse.ensure_raw_table(SCHOOLS)
+    assert _partition_indexes(warehouse) == set()
+    warehouse.replace_partition(SCHOOLS, "yala", 2566, schools("yala", 2566, ["ก"]),
+                                *side_tables("yala", 2566, 1))
+    assert count(warehouse, "raw.schools") == 1

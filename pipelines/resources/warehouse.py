@@ -34,7 +34,7 @@ import pandas as pd
 from dagster import ConfigurableResource
 from sqlalchemy.engine import URL, make_url
 
-from assets.contract.entities import ColumnType, Entity
+from assets.contract.entities import ENTITIES, ColumnType, Entity
 from pipelines.failpoints import failpoint
 
 RAW_SCHEMA = "raw"
@@ -106,6 +106,8 @@ class Warehouse:
 
     kind: str = ""
     url: str = ""
+    partition_index: bool = True
+    """Whether tables with (province, academic_year) get an index on them, for replacing a partition."""
 
     @staticmethod
     def from_url(url: str) -> Warehouse:
@@ -178,10 +180,9 @@ class Warehouse:
         with self._transaction() as cursor:
             cursor.execute(f"create schema if not exists {RAW_SCHEMA}")
             cursor.execute(f"create table if not exists {table.name} ({columns})")
-            if "province" in table.column_names and "academic_year" in table.column_names:
-                index = table.name.replace(".", "_") + "_partition"
-                cursor.execute(
-                    f"create index if not exists {index} on {table.name} (province, academic_year)")
+            if self.partition_index and {"province", "academic_year"} <= set(table.column_names):
+                cursor.execute(f"create index if not exists {_partition_index(table)} "
+                               f"on {table.name} (province, academic_year)")
 
     def replace_partition(self, entity: Entity, province: str, academic_year: int, rows: pd.DataFrame,
                           quarantine: pd.DataFrame, deliveries: pd.DataFrame) -> None:
@@ -251,8 +252,15 @@ def _require_partition(frame: pd.DataFrame, table: TableSpec, province: str, aca
                              f"({province}, {academic_year}): {found}")
 
 
+def _partition_index(table: TableSpec) -> str:
+    return table.name.replace(".", "_") + "_partition"
+
+
 class DuckDBWarehouse(Warehouse):
     kind = "duckdb"
+    partition_index = False
+    """DuckDB finds a partition's rows through its zone maps; an ART index only slowed every load down (16
+    partitions of 130k rows: commits 0.71 s with it, 0.08 s without, the same deletes)."""
 
     def __init__(self, url: str, parsed: URL) -> None:
         self.url = url
@@ -339,6 +347,24 @@ class DuckDBWarehouse(Warehouse):
 
     def dbt_env(self) -> dict[str, str]:
         return {"EDUSANDBOX_DBT_TARGET": "duckdb", "EDUSANDBOX_DUCKDB_PATH": str(self.path)}
+
+    def ensure_raw_tables(self, entities: Iterable[Entity]) -> None:
+        super().ensure_raw_tables(entities)
+        self._drop_partition_indexes()
+
+    def _drop_partition_indexes(self) -> None:
+        """Drops the partition indexes an earlier version created in this warehouse (see partition_index)."""
+        names = {_partition_index(t) for t in (*(TableSpec.of(e) for e in ENTITIES.values()), QUARANTINE,
+                                                DELIVERIES)}
+        with self._connect() as connection:
+            found = connection.execute(
+                "select schema_name, index_name from duckdb_indexes() where schema_name = ?",
+                [RAW_SCHEMA]).fetchall()
+        legacy = [f"{schema}.{name}" for schema, name in found if name in names]
+        if legacy:
+            with self._transaction() as cursor:
+                for index in legacy:
+                    cursor.execute(f"drop index if exists {index}")
 
     def _move_table(self, cursor: Any, qualified: str, target: str, table: str) -> None:
         # DuckDB cannot move a table between schemas: copy it (marts are aggregates, small), drop the source.
