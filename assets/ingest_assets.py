@@ -33,16 +33,21 @@ from dagster import (
     asset,
 )
 
-from assets.checks.reference import Reference, provinces_of, reference_for_years
+from assets.checks.reference import Reference, reference_for_years
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
 from assets.contract.landing import SOURCE_FILES
 from assets.file_reading import FileOutcome, read_task
+from assets.ingest_order import (
+    ingest_tasks,
+    province_entities,
+    registry_folders,
+    run_tasks,
+    step_key,
+)
 from assets.parsing.pseudonym import load_pseudonym_key
 from assets.pools import WAREHOUSE_POOL
 from assets.progress import report
-from assets.read_ahead import ReadTask, read_ahead
-from assets.sources import discover_deliveries
-from assets.sources.base import DeliveryError
+from assets.read_ahead import read_ahead
 from pipelines.failpoints import failpoint
 from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import Warehouse, WarehouseResource
@@ -67,16 +72,9 @@ def ingest_key(province: str, entity: str) -> AssetKey:
 def ingest_keys_by_entity() -> dict[str, list[AssetKey]]:
     """Entity → the ingest asset of every province (and national source) that delivers it."""
     keys: dict[str, list[AssetKey]] = {}
-    for province, entity in _province_entities():
+    for province, entity in province_entities():
         keys.setdefault(entity, []).append(ingest_key(province, entity))
     return keys
-
-
-def _province_entities() -> list[tuple[str, str]]:
-    seen: dict[tuple[str, str], None] = {}
-    for source in SOURCE_FILES:
-        seen.setdefault((source.province, source.entity), None)
-    return list(seen)
 
 
 def _table_schema(entity: Entity) -> TableSchema:
@@ -102,31 +100,12 @@ def _quarantine_frame(rejects: list[pd.DataFrame], entity: str, province: str,
         source_sha256=outcome.sha256, source_file=outcome.path.name)[QUARANTINE_FIELDS]
 
 
-def _ingest_tasks(landing: Path, province: str, entity: str, years: list[int]) -> list[ReadTask]:
-    return [ReadTask.of(province, entity, year, path, agency) for year in years
-            for source, path, agency in discover_deliveries(landing, province, year)
-            if source.entity == entity]
-
-
 def _run_ingest_steps(context: AssetExecutionContext) -> list[tuple[str, str]]:
-    """(province, entity) of every ingest step this run executes, in the order the in-process executor runs
-    them: the school registries (no upstream) by step key, then each step once the last registry it is
-    validated against is loaded, ties by step key. A wrong guess costs time, not correctness: a step whose
-    file was not read ahead reads it itself."""
+    """(province, entity) of every ingest step this run executes."""
     run = context.dagster_run
     step_keys = set(context.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
                     .step_keys_to_execute) if run.execution_plan_snapshot_id else set()
-
-    # an asset's step key is its key as a Python identifier ("raw__satun__students")
-    registries = sorted(ingest_key(p, e).to_python_identifier() for p, e in _province_entities()
-                        if e == "schools")
-
-    def rank(step: tuple[str, str]) -> tuple[int, str]:
-        ready_after = [registries.index(k.to_python_identifier()) for k in _registry_deps(*step)]
-        return (1 + max(ready_after, default=-1), ingest_key(*step).to_python_identifier())
-
-    steps = [step for step in _province_entities() if ingest_key(*step).to_python_identifier() in step_keys]
-    return sorted(steps, key=rank)
+    return [step for step in province_entities() if step_key(*step) in step_keys]
 
 
 def plan_read_ahead(context: AssetExecutionContext, landing: Path, years: list[int], archive_dir: Path,
@@ -135,13 +114,8 @@ def plan_read_ahead(context: AssetExecutionContext, landing: Path, years: list[i
     ahead = read_ahead()
     if not ahead.workers or ahead.planned_for(context.run_id):
         return
-    tasks: list[ReadTask] = []
-    for province, entity in _run_ingest_steps(context):
-        try:
-            tasks += _ingest_tasks(landing, province, entity, years)
-        except (DeliveryError, OSError):  # that step will find and report it itself
-            continue
-    ahead.plan(context.run_id, tasks, read_task, archive_dir, pseudonym_key)
+    ahead.plan(context.run_id, run_tasks(landing, _run_ingest_steps(context), years), read_task, archive_dir,
+               pseudonym_key)
 
 
 def validate_files(outcomes: list[FileOutcome], entity: str, province: str, reference: Reference,
@@ -192,10 +166,7 @@ def _delivery_rows(outcomes: list[FileOutcome], province: str, entity: str,
 def _registry_deps(province: str, entity_name: str) -> list[AssetKey]:
     """The school registries a delivery is validated against (school-in-registry rules): the province's own
     schools asset, or for national files the registries of all four provinces."""
-    if entity_name == "schools":
-        return []
-    return [ingest_key(f, "schools") for f in provinces_of(province)
-            if (f, "schools") in _province_entities()]
+    return [ingest_key(f, "schools") for f in registry_folders(province, entity_name)]
 
 
 def _preview(wh: Warehouse, entity: Entity, province: str, years: list[int]) -> pd.DataFrame:
@@ -248,7 +219,7 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
             plan_read_ahead(context, paths.landing_path, years, paths.archive_path, key)
         except Exception as err:  # noqa: BLE001 - an optimisation: without it each step reads its own files
             context.log.warning(f"files not read ahead ({type(err).__name__}: {err}); steps read their own")
-        tasks = _ingest_tasks(paths.landing_path, province, entity_name, years)
+        tasks = ingest_tasks(paths.landing_path, province, entity_name, years)
         for year in sorted(set(years) - {t.year for t in tasks}):
             context.log.warning(f"{province}/{year}: no {entity_name} delivery; partition left as it was")
         outcomes = [read_ahead().take(task, read_task, paths.archive_path, key) for task in tasks]
@@ -325,5 +296,5 @@ def _preview_markdown(frame: pd.DataFrame, entity: Entity) -> str:
         frame[shown].astype(str).to_dict(orient="records"), ensure_ascii=False)
 
 
-INGEST_ASSETS: list[AssetsDefinition] = [build_ingest_asset(p, e) for p, e in _province_entities()]
+INGEST_ASSETS: list[AssetsDefinition] = [build_ingest_asset(p, e) for p, e in province_entities()]
 PROVINCE_SLUGS: tuple[str, ...] = tuple(PROVINCES)

@@ -7,8 +7,9 @@ small process pool, in the order the steps will ask for them; each step then tak
 (archived and adapted, exactly what it would have read itself) and validates and loads them in the run's
 process, in order, as before. Workers never open the warehouse.
 
-A command that knows a run is coming (`edusandbox run`) starts the workers first (`warm_up`): they import the
-reading code while the run's process imports Dagster, so the first step does not wait for them.
+A command that knows a run is coming (`edusandbox run`) starts the workers first (`warm_up`) and plans the
+files its run will ingest before the run exists (assets/ingest_order.py): the workers read while the run's
+process imports Dagster and GX, and the first step's plan keeps what they read.
 
 Memory stays bounded: at most `workers + ahead` files are read and not yet taken, or more while the files
 read and not taken add up to no more than a budget of delivered bytes (EDUSANDBOX_READ_AHEAD_MIB, 512 MiB by
@@ -106,12 +107,21 @@ class ReadAhead:
         except (BrokenProcessPool, OSError):  # an optimisation: the first plan tries again, or steps read
             self._executor = None
 
-    def plan(self, run_id: str, tasks: list[ReadTask], reader: Callable[..., Any], *args: Any) -> None:
-        """Starts reading `tasks` (in this order) with `reader(task, *args)`, a module-level function. A plan
-        for another run drops what the previous one left untaken."""
-        self._drop_pending()
+    def plan(self, run_id: str | None, tasks: list[ReadTask], reader: Callable[..., Any], *args: Any) -> None:
+        """Starts reading `tasks` (in this order) with `reader(task, *args)`, a module-level function.
+
+        Of the previous plan's files, those read or being read with the same reader and arguments are kept
+        when this plan wants them too (`edusandbox run` plans before the run exists, run_id None, and the
+        run's first ingest step plans again); the rest of it is dropped."""
+        same_reading = (reader, args) == (self._reader, self._args)
+        wanted = set(tasks)
+        kept = {t: f for t, f in self._futures.items() if same_reading and t in wanted}
+        for task, future in self._futures.items():
+            if task not in kept:
+                future.cancel()
+        self._futures = kept
         self._run_id, self._reader, self._args = run_id, reader, args
-        self._queue = list(tasks) if self.workers else []
+        self._queue = [t for t in tasks if t not in kept] if self.workers else []
         self._fill()
 
     def take(self, task: ReadTask, reader: Callable[..., Any], *args: Any) -> Any:
@@ -164,7 +174,7 @@ class ReadAhead:
         return self._executor is not None
 
     def planned_for(self, run_id: str) -> bool:
-        return run_id == self._run_id
+        return run_id is not None and run_id == self._run_id
 
     def _fill(self) -> None:
         while self._queue and self._room_for(self._queue[0]):

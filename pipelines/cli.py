@@ -9,9 +9,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assets.contract.entities import PROVINCES
 from pipelines.demo_defaults import DEFAULT_ERROR_RATE, DEFAULT_SCALE, DEFAULT_YEARS, DEMO_SEED
+
+if TYPE_CHECKING:
+    from pipelines.settings import Settings
 
 
 def parse_years(text: str) -> tuple[int, ...]:
@@ -53,6 +57,30 @@ def _landing_is_empty(landing: Path) -> bool:
     return not any((landing / p).is_dir() for p in PROVINCES)
 
 
+def _read_before_the_run(settings: Settings, provinces: list[str], years: tuple[int, ...] | None) -> None:
+    """Hands the deliveries the run will ingest to the read-ahead workers now, so they read while this
+    process imports Dagster and GX; the run's first ingest step keeps what they read (ReadAhead.plan).
+    National files only in a run of every province: a run of some provinces re-ingests them only when they
+    changed, which the run decides. An optimisation: a problem here is left for the run's steps to report."""
+    from assets.contract.entities import NATIONAL
+    from assets.file_reading import read_task
+    from assets.ingest_order import delivered_years, run_tasks, steps_of
+    from assets.parsing.pseudonym import PseudonymKeyError, load_pseudonym_key
+    from assets.read_ahead import read_ahead
+
+    workers = read_ahead()
+    if not workers.workers:
+        return
+    folders = [*provinces, NATIONAL] if set(provinces) == set(PROVINCES) else list(provinces)
+    try:
+        found = delivered_years(settings.landing, folders)
+        tasks = run_tasks(settings.landing, steps_of(folders), [y for y in found if not years or y in years])
+        key = load_pseudonym_key()
+    except (OSError, PseudonymKeyError):
+        return
+    workers.plan(None, tasks, read_task, settings.archive_dir, key)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from assets.read_ahead import read_ahead
     from pipelines.settings import Settings
@@ -63,12 +91,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     workers.warm_up("assets.file_reading")
     settings = Settings.from_env(landing=args.landing, warehouse_url=args.warehouse,
                                  publish_dir=args.publish_dir)
+    provinces = args.province or list(PROVINCES)
     demo = None
     if args.demo_if_empty and _landing_is_empty(settings.landing):
         from pipelines.demo_data import generate_landing
 
         print(f"[demo] no deliveries in {settings.landing}: generating the demo landing zone", flush=True)
         demo = workers.submit(generate_landing, settings.landing)
+    else:
+        _read_before_the_run(settings, provinces, args.years)
     from pipelines.run import run_pipeline
 
     if demo is not None:
@@ -80,6 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = workers.result(demo, generate_landing, settings.landing)
         print(f"[demo] {len(summary.files_written)} files generated in {summary.seconds:.1f} s", flush=True)
         load_pseudonym_key(create_if_missing=True)
+        _read_before_the_run(settings, provinces, args.years)
     _use_dagster_home(settings.dagster_home)
     console = sys.stdout
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=console)
@@ -90,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"detailed log (dbt output): {log_path}", flush=True)
     # dbt's own event stream goes to the log file; progress lines and the outcome go to the console.
     with log_path.open("w", encoding="utf-8") as detail, contextlib.redirect_stdout(detail):
-        outcome = run_pipeline(settings, provinces=args.province or list(PROVINCES),
+        outcome = run_pipeline(settings, provinces=provinces,
                                echo=lambda line: print(line, file=console, flush=True),
                                years=list(args.years) if args.years else None)
     if not outcome.success:

@@ -26,6 +26,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from assets.contract.entities import NATIONAL, PROVINCES
 from assets.ingest_assets import ACADEMIC_YEARS
+from assets.ingest_order import delivered_years
 from pipelines.definitions import build_definitions
 from pipelines.file_lock import exclusive_lock
 from pipelines.jobs import FULL_REFRESH, selection_for
@@ -43,12 +44,6 @@ class RunOutcome:
     message: str
     index_path: Path | None = None
     run_id: str | None = None
-
-
-def delivered_years(landing: Path, folders: list[str]) -> list[int]:
-    years = {int(p.name) for folder in folders if (landing / folder).is_dir()
-             for p in (landing / folder).iterdir() if p.is_dir() and p.name.isdigit()}
-    return sorted(years)
 
 
 def failures(result: ExecuteInProcessResult) -> list[str]:

@@ -1,13 +1,16 @@
 """`edusandbox run --demo-if-empty`, what `make run` runs on a new machine: with an empty landing zone the
 demo deliveries are generated (in a worker process, while Dagster and GX are imported) and complete before
-the run starts; with deliveries present nothing is generated."""
+the run starts; with deliveries present nothing is generated. Either way the deliveries the run will ingest
+are handed to the read-ahead workers before the run starts, in the order its steps will ask for them."""
 
 from pathlib import Path
 
 import pytest
 
 import pipelines.run
-from assets.contract.entities import PROVINCES
+from assets.contract.entities import NATIONAL, PROVINCES
+from assets.ingest_order import delivered_years, run_tasks, steps_of
+from assets.read_ahead import read_ahead
 from pipelines.cli import main
 from pipelines.demo_data import generate_landing
 from pipelines.run import RunOutcome
@@ -21,7 +24,8 @@ def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, obje
     def run_pipeline(settings, provinces, echo=print, years=None, instance=None) -> RunOutcome:  # noqa: ANN001
         files = sorted(p.relative_to(settings.landing).as_posix()
                        for p in settings.landing.rglob("*") if p.is_file())
-        seen.append({"landing": settings.landing, "provinces": provinces, "files": files})
+        planned = [*read_ahead()._futures, *read_ahead()._queue]
+        seen.append({"landing": settings.landing, "provinces": provinces, "files": files, "planned": planned})
         return RunOutcome(True, "ok", index_path=settings.publish_dir / "index.html")
 
     monkeypatch.setattr(pipelines.run, "run_pipeline", run_pipeline)
@@ -40,6 +44,17 @@ def test_an_empty_landing_zone_gets_the_whole_demo_before_the_run_starts(
     assert set(PROVINCES) <= {name.split("/")[0] for name in runs[0]["files"]}  # type: ignore[union-attr]
     out = capsys.readouterr().out
     assert f"[demo] {len(expected.files_written)} files generated" in out
+    folders = [*PROVINCES, NATIONAL]
+    assert runs[0]["planned"] == run_tasks(landing, steps_of(folders), delivered_years(landing, folders))
+    assert len(runs[0]["planned"]) == len(expected.files_written)  # type: ignore[arg-type]
+
+
+def test_a_run_of_one_province_reads_its_deliveries_ahead_and_not_the_national_files(
+        runs: list[dict[str, object]], demo_landing: Path) -> None:
+    assert main(["run", "--landing", str(demo_landing), "--province", "satun", "--years", "2567"]) == 0
+    planned = runs[0]["planned"]
+    assert planned == run_tasks(demo_landing, steps_of(["satun"]), [2567])
+    assert planned and {(t.province, t.year) for t in planned} == {("satun", 2567)}  # type: ignore[union-attr]
 
 
 def test_a_landing_zone_with_deliveries_is_left_as_it_is(

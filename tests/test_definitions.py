@@ -8,6 +8,7 @@ from dagster import AssetKey
 from assets.contract.entities import PROVINCES
 from assets.contract.landing import SOURCE_FILES
 from assets.ingest_assets import ingest_key
+from assets.ingest_order import in_run_order, province_entities, registry_folders, step_key
 from assets.publish_assets import monitor_key
 from pipelines.definitions import defs
 
@@ -70,3 +71,18 @@ def test_dbt_tests_surface_as_asset_checks() -> None:
     dbt_checks = [k for k in GRAPH.asset_check_keys
                   if k.asset_key.path[0] in {"staging", "marts", "intermediate"}]
     assert len(dbt_checks) >= 10
+
+
+def test_the_read_ahead_knows_the_ingest_steps_and_their_order_without_dagster() -> None:
+    """assets/ingest_order.py names and orders the ingest steps as Dagster will run them (the run's
+    in-process executor: a step after the school registries it is validated against)."""
+    graph = defs.resolve_asset_graph()
+    steps = province_entities()
+    assert {step_key(*s) for s in steps} == {ingest_key(*s).to_python_identifier() for s in steps}
+    ordered = in_run_order(reversed(steps))
+    assert sorted(ordered) == sorted(steps)
+    for position, (province, entity) in enumerate(ordered):
+        registries = {ingest_key(f, "schools") for f in registry_folders(province, entity)}
+        assert registries == {k for k in graph.get(ingest_key(province, entity)).parent_keys
+                              if k.path[-1] == "schools"}
+        assert all(ordered.index((k.path[1], "schools")) < position for k in registries)

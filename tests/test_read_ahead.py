@@ -16,7 +16,7 @@ import pytest
 
 from assets.content_address import sha256_of
 from assets.file_reading import FileOutcome, read_task
-from assets.ingest_assets import _ingest_tasks
+from assets.ingest_order import ingest_tasks
 from assets.read_ahead import ReadAhead, ReadTask
 from pipelines.settings import REPO_ROOT
 
@@ -40,7 +40,7 @@ def ahead() -> Iterator[ReadAhead]:
 
 
 def _tasks(landing: Path, entities: tuple[str, ...] = ("schools", "students", "teachers")) -> list[ReadTask]:
-    return [t for e in entities for t in _ingest_tasks(landing, "satun", e, [YEAR])]
+    return [t for e in entities for t in ingest_tasks(landing, "satun", e, [YEAR])]
 
 
 def _assert_same(got: FileOutcome, expected: FileOutcome) -> None:
@@ -242,3 +242,31 @@ def test_work_whose_worker_died_runs_in_the_calling_process() -> None:
         assert pool.run_all(_process_and_square, [(3,)])[0][1] == 9  # a new pool next time
     finally:
         pool.close()
+
+
+def test_a_plan_made_before_the_run_keeps_its_reads_when_the_run_plans_the_same_files(
+        ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
+    tasks = _tasks(landing)
+    ahead.plan(None, tasks, read_task, tmp_path / "archive", KEY)  # `edusandbox run`, before the run exists
+    assert not ahead.planned_for(None)  # type: ignore[arg-type]
+    early = dict(ahead._futures)
+    assert set(early) == set(tasks)
+    ahead.plan("run-7", tasks, read_task, tmp_path / "archive", KEY)  # the run's first ingest step
+    assert all(ahead._futures[task] is future for task, future in early.items())
+    for task in tasks:
+        _assert_same(ahead.take(task, read_task, tmp_path / "archive", KEY),
+                     read_task(task, tmp_path / "archive", KEY))
+    assert ahead.taken_ahead == len(tasks)
+
+
+def test_a_plan_with_other_reading_arguments_or_files_drops_the_earlier_reads(
+        ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
+    tasks = _tasks(landing)
+    ahead.plan(None, tasks, read_task, tmp_path / "archive", KEY)
+    early = dict(ahead._futures)
+    ahead.plan("run-8", tasks, read_task, tmp_path / "other-archive", KEY)
+    assert not any(ahead._futures.get(task) is future for task, future in early.items())
+    again = dict(ahead._futures)
+    ahead.plan("run-9", tasks[1:], read_task, tmp_path / "other-archive", KEY)
+    assert tasks[0] not in ahead._futures and tasks[0] not in ahead._queue
+    assert all(ahead._futures[task] is again[task] for task in tasks[1:])
