@@ -93,7 +93,8 @@ def _parts_table(results: dict[str, Any]) -> list[str]:
 def _stage_table(part: dict[str, Any]) -> list[str]:
     lines = ["| stage | s | share of wall | rows | rows/s |", "|---|---:|---:|---:|---:|"]
     for stage, seconds, rows in stage_rows(part):
-        rate = f"{rows / seconds:,.0f}" if rows and seconds > 0 else "–"
+        # under a tenth of a second (a step that found its files read already) a rate says nothing
+        rate = f"{rows / seconds:,.0f}" if rows and seconds >= 0.1 else "–"
         lines.append(f"| {stage} | {seconds:,.1f} | {_share(seconds, part['wall_seconds']):.0%} | "
                      f"{'–' if rows is None else f'{rows:,}'} | {rate} |")
     return lines
