@@ -3,12 +3,14 @@ demo deliveries are generated (in a worker process, while Dagster and GX are imp
 the run starts; with deliveries present nothing is generated. Either way the deliveries the run will ingest
 are handed to the read-ahead workers before the run starts, in the order its steps will ask for them."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import pipelines.run
 from assets.contract.entities import NATIONAL, PROVINCES
+from assets.file_reading import read_task
 from assets.ingest_order import delivered_years, run_tasks, steps_of
 from assets.read_ahead import read_ahead
 from pipelines.cli import main
@@ -17,7 +19,7 @@ from pipelines.run import RunOutcome
 
 
 @pytest.fixture
-def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, object]]:
+def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[dict[str, object]]]:
     """Stands in for the pipeline run: records the landing zone as the run would have found it."""
     seen: list[dict[str, object]] = []
 
@@ -31,7 +33,8 @@ def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, obje
     monkeypatch.setattr(pipelines.run, "run_pipeline", run_pipeline)
     monkeypatch.setenv("EDUSANDBOX_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    return seen
+    yield seen
+    read_ahead().plan(None, [], read_task)  # no run takes these files: the workers need not read them
 
 
 def test_an_empty_landing_zone_gets_the_whole_demo_before_the_run_starts(
