@@ -38,8 +38,11 @@ from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINC
 from assets.contract.landing import SOURCE_FILES
 from assets.file_reading import FileOutcome, read_task
 from assets.ingest_order import (
+    LAST_PRIORITY,
     ingest_tasks,
     province_entities,
+    read_first,
+    reads_slowly,
     registry_folders,
     run_tasks,
     step_key,
@@ -114,8 +117,8 @@ def plan_read_ahead(context: AssetExecutionContext, landing: Path, years: list[i
     ahead = read_ahead()
     if not ahead.workers or ahead.planned_for(context.run_id):
         return
-    ahead.plan(context.run_id, run_tasks(landing, _run_ingest_steps(context), years), read_task, archive_dir,
-               pseudonym_key)
+    tasks = run_tasks(landing, _run_ingest_steps(context), years)
+    ahead.plan(context.run_id, tasks, read_task, archive_dir, pseudonym_key, first=read_first(tasks))
 
 
 def validate_files(outcomes: list[FileOutcome], entity: str, province: str, reference: Reference,
@@ -209,6 +212,7 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                                        "quarantined."),
         ],
         pool=WAREHOUSE_POOL,
+        op_tags={"dagster/priority": str(LAST_PRIORITY)} if reads_slowly(province, entity_name) else None,
     )
     def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource,
                 paths: ProjectPaths) -> Iterator[object]:

@@ -46,17 +46,41 @@ def registry_folders(province: str, entity: str) -> list[str]:
     return [f for f in provinces_of(province) if (f, "schools") in province_entities()]
 
 
+SLOW_FORMATS = frozenset({"xlsx"})
+"""Delivery formats read several times slower than text files: a workbook is zipped XML, parsed cell by
+cell (at 9 M students Mae Hong Son's roster, 88 MB, takes a worker 80 s; Sukhothai's 337 MB CSV 35 s)."""
+LAST_PRIORITY = -1
+"""Dagster step priority (tag dagster/priority, default 0) of the steps that read slowly: ready steps run
+highest priority first."""
+
+
+def reads_slowly(province: str, entity: str) -> bool:
+    """Whether a step's deliveries are slow to read (SLOW_FORMATS). Such a step runs after the others, and its
+    files are read first: the run's process validates and loads the other deliveries while a worker reads
+    them, instead of waiting for them with the other worker's read-ahead budget full. Not the school
+    registries: every other step waits for them."""
+    return entity != "schools" and any(
+        s.format in SLOW_FORMATS for s in SOURCE_FILES if (s.province, s.entity) == (province, entity))
+
+
 def in_run_order(steps: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """`steps` in the order the in-process executor runs them: the school registries (no upstream) by step
-    key, then each step once the last registry it is validated against is loaded, ties by step key. A wrong
-    guess costs time, not correctness: a step whose file was not read ahead reads it itself."""
+    key; then each step once the last registry it is validated against is loaded, ties by step key; the steps
+    that read slowly (lower priority) after all of those, in the same order. A wrong guess costs time, not
+    correctness: a step whose file was not read ahead reads it itself."""
     registries = sorted(step_key(p, e) for p, e in province_entities() if e == "schools")
 
-    def rank(step: tuple[str, str]) -> tuple[int, str]:
+    def rank(step: tuple[str, str]) -> tuple[bool, int, str]:
         ready_after = [registries.index(step_key(f, "schools")) for f in registry_folders(*step)]
-        return (1 + max(ready_after, default=-1), step_key(*step))
+        return (reads_slowly(*step), 1 + max(ready_after, default=-1), step_key(*step))
 
     return sorted(steps, key=rank)
+
+
+def read_first(tasks: Iterable[ReadTask]) -> list[ReadTask]:
+    """The files of the steps that read slowly: the read-ahead starts them before the others (ReadAhead.plan),
+    so that they are read by the time their steps, the last ones, take them."""
+    return [t for t in tasks if reads_slowly(t.province, t.entity)]
 
 
 def ingest_tasks(landing: Path, province: str, entity: str, years: Iterable[int]) -> list[ReadTask]:

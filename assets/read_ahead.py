@@ -3,7 +3,8 @@
 A run executes its steps one at a time in one process (the in-process executor; DuckDB takes one writer), and
 an adapter is Python over a whole file on one core: at national scale reading was two thirds of the run while
 the second core idled. The first ingest step of a run therefore hands every file the run will ingest to a
-small process pool, in the order the steps will ask for them; each step then takes its files' results
+small process pool, in the order the steps will ask for them (the files of the steps that read slowly,
+which run last, first: assets/ingest_order.py); each step then takes its files' results
 (archived and adapted, exactly what it would have read itself) and validates and loads them in the run's
 process, in order, as before. Workers never open the warehouse.
 
@@ -11,8 +12,9 @@ A command that knows a run is coming (`edusandbox run`) starts the workers first
 files its run will ingest before the run exists (assets/ingest_order.py): the workers read while the run's
 process imports Dagster and GX, and the first step's plan keeps what they read.
 
-Memory stays bounded: at most `workers + ahead` files are read and not yet taken, or more while the files
-read and not taken add up to no more than a budget of delivered bytes (EDUSANDBOX_READ_AHEAD_MIB, 512 MiB by
+Memory stays bounded: a file starts while fewer than `workers + ahead` files that the steps take before it
+are read and not yet taken, or else while the files read and not taken add up to no more than a budget of
+delivered bytes (EDUSANDBOX_READ_AHEAD_MIB, 512 MiB by
 default; 0 = the file count alone). Without it a worker stood idle while the run waited on one large file (a
 national-scale Mae Hong Son workbook takes 80 s to read). At 9 M students: 369 s with the file count alone,
 349 s with 256 MiB, 331 s with 512 MiB, peak memory 9.5, 9.6 and 9.6 GB; six files ahead instead took 322 s
@@ -35,7 +37,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -90,6 +92,8 @@ class ReadAhead:
         self._run_id: str | None = None
         self._queue: list[ReadTask] = []
         self._futures: dict[ReadTask, Future[Any]] = {}
+        self._taken_at: dict[ReadTask, int] = {}
+        """Each planned file's position in the order the steps take them."""
         self._reader: Callable[..., Any] | None = None
         self._args: tuple[Any, ...] = ()
         self._preload: tuple[str, ...] = ()
@@ -107,8 +111,11 @@ class ReadAhead:
         except (BrokenProcessPool, OSError):  # an optimisation: the first plan tries again, or steps read
             self._executor = None
 
-    def plan(self, run_id: str | None, tasks: list[ReadTask], reader: Callable[..., Any], *args: Any) -> None:
-        """Starts reading `tasks` (in this order) with `reader(task, *args)`, a module-level function.
+    def plan(self, run_id: str | None, tasks: list[ReadTask], reader: Callable[..., Any], *args: Any,
+             first: Collection[ReadTask] = ()) -> None:
+        """Starts reading `tasks` with `reader(task, *args)`, a module-level function. `tasks` are in the
+        order the steps will take them; the reads start in that order too, except that those in `first` start
+        before all others (files slow to read whose steps run last: see assets/ingest_order.py).
 
         Of the previous plan's files, those read or being read with the same reader and arguments are kept
         when this plan wants them too (`edusandbox run` plans before the run exists, run_id None, and the
@@ -121,7 +128,10 @@ class ReadAhead:
                 future.cancel()
         self._futures = kept
         self._run_id, self._reader, self._args = run_id, reader, args
-        self._queue = [t for t in tasks if t not in kept] if self.workers else []
+        self._taken_at = {task: position for position, task in enumerate(tasks)}
+        early = set(first)
+        in_read_order = [t for t in tasks if t in early] + [t for t in tasks if t not in early]
+        self._queue = [t for t in in_read_order if t not in kept] if self.workers else []
         self._fill()
 
     def take(self, task: ReadTask, reader: Callable[..., Any], *args: Any) -> Any:
@@ -187,8 +197,12 @@ class ReadAhead:
                 return
 
     def _room_for(self, task: ReadTask) -> bool:
-        """Whether `task` may start: within the file count, or within the byte budget."""
-        if len(self._futures) < self.workers + self.ahead:
+        """Whether `task` may start: within the file count, or within the byte budget. The count is of the
+        files read or being read that the steps take before `task`: the next file a step will take always
+        starts, however much a file read first for a later step holds of the budget."""
+        taken_at = self._taken_at.get(task, 0)
+        before = sum(1 for t in self._futures if self._taken_at.get(t, 0) < taken_at)
+        if before < self.workers + self.ahead:
             return True
         return sum(t.size for t in self._futures) + task.size <= self.budget_bytes
 

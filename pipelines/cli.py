@@ -64,7 +64,7 @@ def _read_before_the_run(settings: Settings, provinces: list[str], years: tuple[
     changed, which the run decides. An optimisation: a problem here is left for the run's steps to report."""
     from assets.contract.entities import NATIONAL
     from assets.file_reading import read_task
-    from assets.ingest_order import delivered_years, run_tasks, steps_of
+    from assets.ingest_order import delivered_years, read_first, run_tasks, steps_of
     from assets.parsing.pseudonym import PseudonymKeyError, load_pseudonym_key
     from assets.read_ahead import read_ahead
 
@@ -78,7 +78,7 @@ def _read_before_the_run(settings: Settings, provinces: list[str], years: tuple[
         key = load_pseudonym_key()
     except (OSError, PseudonymKeyError):
         return
-    workers.plan(None, tasks, read_task, settings.archive_dir, key)
+    workers.plan(None, tasks, read_task, settings.archive_dir, key, first=read_first(tasks))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

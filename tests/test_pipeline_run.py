@@ -9,15 +9,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, instance_for_test
+from dagster import DagsterEventType, DagsterInstance, instance_for_test
 
 from assets.contract.entities import ENTITIES, PROVINCES
+from assets.ingest_order import in_run_order, province_entities, reads_slowly, step_key
 from assets.read_ahead import read_ahead
 from assets.sources import discover_deliveries
 from pipelines.resources.warehouse import Warehouse
 from pipelines.run import RunOutcome, national_changed, run_pipeline
 from pipelines.settings import Settings
 from tests.conftest import DEMO_YEARS
+
+STEP_KEYS = frozenset(step_key(*s) for s in province_entities())
 
 
 @dataclass
@@ -60,6 +63,16 @@ def test_every_delivered_file_was_read_ahead_in_a_worker_process(pipeline: Pipel
     assert delivered
     # two workers wherever there are two cores (CI, this project's machines); one core: the steps read
     assert pipeline.read_ahead == (len(delivered) if read_ahead().workers else 0)
+
+
+def test_the_ingest_steps_ran_in_the_order_the_read_ahead_planned_for(pipeline: PipelineRun) -> None:
+    """assets/ingest_order.py predicts Dagster's step order without Dagster (the workers read the files in
+    it): the school registries, the other steps, then the steps that read slowly (lower priority)."""
+    logs = pipeline.instance.all_logs(pipeline.outcome.run_id, of_type=DagsterEventType.STEP_START)
+    started = [entry.step_key for entry in logs if entry.step_key in STEP_KEYS]
+    assert started == [step_key(*s) for s in in_run_order(province_entities())]
+    slow = [s for s in province_entities() if reads_slowly(*s)]
+    assert slow and started[-len(slow):] == [step_key(*s) for s in sorted(slow)]  # Mae Hong Son's workbooks
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

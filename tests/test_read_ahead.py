@@ -139,6 +139,27 @@ def test_small_files_are_read_ahead_beyond_the_file_count_within_the_byte_budget
         counted.close()
 
 
+def test_files_read_first_start_first_and_never_keep_the_next_file_from_starting(tmp_path: Path) -> None:
+    """A slow file read first for the run's last step holds part of the budget until the end: the file the
+    steps take next still starts, read by a worker rather than by the step itself."""
+    sizes = [10, 10, 100, 10, 60]
+    tasks = [ReadTask("satun", "students", YEAR, tmp_path / f"file{i}", None, size, 0)
+             for i, size in enumerate(sizes)]
+    slow = tasks[-1]
+    ahead = ReadAhead(workers=1, ahead=0, budget_bytes=80)
+    try:
+        ahead.plan("run-11", tasks, repr, first=[slow])
+        assert list(ahead._futures) == [slow, tasks[0], tasks[1]]  # 60 + 10 + 10: the 100 waits
+        assert ahead.take(tasks[0], repr) == repr(tasks[0])
+        assert list(ahead._futures) == [slow, tasks[1]]  # 70 + 100 > 80, and a file is taken before it
+        ahead.take(tasks[1], repr)
+        assert list(ahead._futures) == [slow, tasks[2]]  # next to be taken: starts over the budget
+        assert [ahead.take(t, repr) for t in tasks[2:]] == [repr(t) for t in tasks[2:]]
+        assert ahead.taken_ahead == len(tasks)
+    finally:
+        ahead.close()
+
+
 def test_warm_up_starts_every_worker_with_the_reading_code_and_the_plan_uses_them(
         ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
     ahead.warm_up("assets.file_reading")
