@@ -129,6 +129,27 @@ def test_row_problems_go_to_rejects_with_reasons(tmp_path: Path) -> None:
     assert "first_name" not in record and record["grade"] == "ป.1"
 
 
+def test_identical_rows_are_duplicates_even_when_their_key_is_unusable(tmp_path: Path) -> None:
+    """Whole rows are compared only where a key repeats (assets/sources/common.py): rows whose person ID
+    fails have no key, and two such identical rows must still be told apart from two different ones."""
+    rows = [
+        student(1),  # line 2
+        student(2, person_id=bad_check_digit(2)),  # line 3: no usable key
+        student(2, person_id=bad_check_digit(2)),  # line 4: identical to line 3
+        student(3, person_id=bad_check_digit(3)),  # line 5: no usable key either, other content
+        student(1, grade="ป.2"),  # line 6: line 2's key, other content
+    ]
+    result = read(write_csv(tmp_path / "students.csv", STUDENTS, rows))
+    check_result(result, raw_ids=[bad_check_digit(2), bad_check_digit(3)])
+    assert result.rows["source_row"].tolist() == [2]
+    assert reasons_by_row(result) == {
+        3: "person_id: citizen ID fails its check digit",
+        4: "duplicate of row 3",
+        5: "person_id: citizen ID fails its check digit",
+        6: "duplicate of row 2",
+    }
+
+
 def test_several_problems_in_one_row_are_all_named(tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "students.csv", STUDENTS, [student(1, sex="x", birth_date="2012-01-01", status="?")]

@@ -311,15 +311,21 @@ def _pseudonymise(ids: pd.Series, entity: Entity, pseudonymiser: Pseudonymiser) 
 def _mark_duplicates(
     table: DeliveredTable, entity: Entity, values: dict[str, pd.Series], reasons: pd.Series
 ) -> pd.Series:
-    """Identical delivered rows, then repeated keys among otherwise valid rows: 'duplicate of row N'."""
-    same_content = table.fields.duplicated(keep=False).to_numpy()
+    """Identical delivered rows, then repeated keys among otherwise valid rows: 'duplicate of row N'.
+
+    Identical rows have identical keys (a key is converted from the row's own fields, a missing one is alike
+    too), so whole rows are compared only where a key repeats: a few columns to hash instead of all of them.
+    """
+    keys = pd.DataFrame({c: values[c] for c in entity.key if c in values})
+    same_key = (keys.duplicated(keep=False).to_numpy() if len(keys.columns)
+                else np.ones(len(table), dtype=bool))
+    same_content = np.zeros(len(table), dtype=bool)
+    if same_key.any():
+        same_content[same_key] = table.fields[same_key].duplicated(keep=False).to_numpy()
     if table.row_problems is not None:  # unreadable lines are all-missing: alike, but not duplicates
-        same_content = same_content & table.row_problems.isna().to_numpy()
+        same_content &= table.row_problems.isna().to_numpy()
     reasons = _reject_later(table, table.fields, same_content, reasons)
-    key_columns = [c for c in entity.key if c in values]
-    keys = pd.DataFrame({c: values[c] for c in key_columns})
-    repeated = reasons.isna().to_numpy() & keys.duplicated(keep=False).to_numpy()
-    return _reject_later(table, keys, repeated, reasons)
+    return _reject_later(table, keys, reasons.isna().to_numpy() & same_key, reasons)
 
 
 def _reject_later(
