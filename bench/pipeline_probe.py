@@ -38,6 +38,9 @@ class Stopwatches:
         self.seconds: dict[str, float] = {name: 0.0 for name in PROBES}
         self.calls: dict[str, int] = {name: 0 for name in PROBES}
         self.rows_validated = 0
+        self.origin = time.perf_counter()
+        self.timeline: list[tuple[str, float, float, str]] = []
+        """(probe, start in seconds since the probe was installed, seconds, what it worked on) per call."""
 
     def wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(function)
@@ -46,8 +49,11 @@ class Stopwatches:
             try:
                 return function(*args, **kwargs)
             finally:
-                self.seconds[name] += time.perf_counter() - started
+                seconds = time.perf_counter() - started
+                self.seconds[name] += seconds
                 self.calls[name] += 1
+                self.timeline.append((name, round(started - self.origin, 3), round(seconds, 3),
+                                      _label(name, args)))
                 if name == "validation" and len(args) >= 3:  # validate_delivery(entity, province, rows, ...)
                     self.rows_validated += len(args[2])
 
@@ -62,7 +68,20 @@ class Stopwatches:
             setattr(owner, leaf, self.wrap(name, getattr(owner, leaf)))
 
     def as_dict(self) -> dict[str, object]:
-        return {"seconds": self.seconds, "calls": self.calls, "rows_validated": self.rows_validated}
+        return {"seconds": self.seconds, "calls": self.calls, "rows_validated": self.rows_validated,
+                "timeline": self.timeline}
+
+
+def _label(name: str, args: tuple[Any, ...]) -> str:
+    """What a probed call worked on: the file (adapter), province and entity (validation), the partition
+    (load)."""
+    if name == "adapter" and len(args) >= 2:  # ReadAhead.take(self, task, ...)
+        return f"{args[1].province}/{args[1].year}/{args[1].path.name}"
+    if name == "validation" and len(args) >= 3:  # validate_delivery(entity, province, rows, ...)
+        return f"{args[1]}/{args[0]}: {len(args[2]):,} rows"
+    if name == "load" and len(args) >= 5:  # replace_partition(self, entity, province, year, rows, ...)
+        return f"{args[2]}/{args[3]}/{args[1].name}: {len(args[4]):,} rows"
+    return ""
 
 
 def main(argv: list[str] | None = None) -> int:
