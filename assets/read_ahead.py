@@ -114,8 +114,8 @@ class ReadAhead:
     def plan(self, run_id: str | None, tasks: list[ReadTask], reader: Callable[..., Any], *args: Any,
              first: Collection[ReadTask] = ()) -> None:
         """Starts reading `tasks` with `reader(task, *args)`, a module-level function. `tasks` are in the
-        order the steps will take them; the reads start in that order too, except that those in `first` start
-        before all others (files slow to read whose steps run last: see assets/ingest_order.py).
+        order the steps will take them; the reads start in that order too, except for those in `first`
+        (files slow to read whose steps run last: see assets/ingest_order.py), which start early (read_order).
 
         Of the previous plan's files, those read or being read with the same reader and arguments are kept
         when this plan wants them too (`edusandbox run` plans before the run exists, run_id None, and the
@@ -129,9 +129,7 @@ class ReadAhead:
         self._futures = kept
         self._run_id, self._reader, self._args = run_id, reader, args
         self._taken_at = {task: position for position, task in enumerate(tasks)}
-        early = set(first)
-        in_read_order = [t for t in tasks if t in early] + [t for t in tasks if t not in early]
-        self._queue = [t for t in in_read_order if t not in kept] if self.workers else []
+        self._queue = [t for t in read_order(tasks, first) if t not in kept] if self.workers else []
         self._fill()
 
     def take(self, task: ReadTask, reader: Callable[..., Any], *args: Any) -> Any:
@@ -233,6 +231,18 @@ class ReadAhead:
             process.terminate()
         for process in processes:
             process.join(timeout=10)
+
+
+def read_order(tasks: list[ReadTask], first: Collection[ReadTask]) -> list[ReadTask]:
+    """`tasks` (in the order the steps take them) in the order to start reading them: those in `first`
+    alternately with the others, one of each, so that a worker reads the files wanted early by the steps
+    while the other works through the files wanted last but slow to read."""
+    early = set(first)
+    slow = [t for t in tasks if t in early]
+    rest = [t for t in tasks if t not in early]
+    alternated = [t for pair in zip(slow, rest, strict=False) for t in pair]
+    shorter = min(len(slow), len(rest))
+    return alternated + slow[shorter:] + rest[shorter:]
 
 
 def _start_worker(parent: int, modules: tuple[str, ...]) -> None:

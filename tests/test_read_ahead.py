@@ -17,7 +17,7 @@ import pytest
 from assets.content_address import sha256_of
 from assets.file_reading import FileOutcome, read_task
 from assets.ingest_order import ingest_tasks
-from assets.read_ahead import ReadAhead, ReadTask
+from assets.read_ahead import ReadAhead, ReadTask, read_order
 from pipelines.settings import REPO_ROOT
 
 KEY = b"read-ahead test key, not a secret"
@@ -137,6 +137,15 @@ def test_small_files_are_read_ahead_beyond_the_file_count_within_the_byte_budget
         assert [t.size for t in counted._futures] == [50]  # no budget: the file count alone
     finally:
         counted.close()
+
+
+def test_files_wanted_last_but_slow_to_read_start_early_alternately_with_the_others(tmp_path: Path) -> None:
+    tasks = [ReadTask("satun", "students", YEAR, tmp_path / f"file{i}", None, 1, 0) for i in range(6)]
+    a, b, c, d, e, f = tasks
+    assert read_order(tasks, []) == tasks
+    assert read_order(tasks, [e, f]) == [e, a, f, b, c, d]
+    assert read_order(tasks, [b, c, d, e, f]) == [b, a, c, d, e, f]
+    assert read_order(tasks, tasks) == tasks
 
 
 def test_files_read_first_start_first_and_never_keep_the_next_file_from_starting(tmp_path: Path) -> None:
