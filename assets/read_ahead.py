@@ -49,6 +49,10 @@ T = TypeVar("T")
 WORKERS_ENV = "EDUSANDBOX_READ_WORKERS"
 BUDGET_ENV = "EDUSANDBOX_READ_AHEAD_MIB"
 DEFAULT_BUDGET_MIB = 512
+WORKER_NICENESS = 10
+"""Workers run this much nicer than the run's process: that process validates and loads one step at a time
+and is the run's critical path whenever it has work, so it gets a core of its own and the workers share what
+is left, instead of three processes splitting two cores evenly."""
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,7 @@ def read_order(tasks: list[ReadTask], first: Collection[ReadTask]) -> list[ReadT
 
 def _start_worker(parent: int, modules: tuple[str, ...]) -> None:
     _exit_with_parent(parent)
+    os.nice(WORKER_NICENESS)
     for module in modules:
         importlib.import_module(module)
 

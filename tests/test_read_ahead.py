@@ -17,7 +17,7 @@ import pytest
 from assets.content_address import sha256_of
 from assets.file_reading import FileOutcome, read_task
 from assets.ingest_order import ingest_tasks
-from assets.read_ahead import ReadAhead, ReadTask, read_order
+from assets.read_ahead import WORKER_NICENESS, ReadAhead, ReadTask, read_order
 from pipelines.settings import REPO_ROOT
 
 KEY = b"read-ahead test key, not a secret"
@@ -65,6 +65,11 @@ def test_planned_files_come_from_the_workers_as_the_step_would_read_them(
     # archived as received by the worker, content-addressed
     assert {p.name.split(".")[0] for p in (tmp_path / "archive").rglob("*.*")} == {
         sha256_of(t.path) for t in tasks}
+
+
+def test_workers_run_nicer_than_the_run_process(ahead: ReadAhead) -> None:
+    """The run's process validates and loads while the workers read: it keeps its CPU priority."""
+    assert ahead.run_all(os.nice, [(0,), (0,)]) == [min(19, os.nice(0) + WORKER_NICENESS)] * 2
 
 
 def test_a_file_changed_after_planning_is_read_again_by_the_step(
