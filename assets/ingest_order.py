@@ -47,8 +47,8 @@ def registry_folders(province: str, entity: str) -> list[str]:
 
 
 SLOW_FORMATS = frozenset({"xlsx"})
-"""Delivery formats read several times slower than text files: a workbook is zipped XML, parsed cell by
-cell (at 9 M students Mae Hong Son's roster, 88 MB, takes a worker 80 s; Sukhothai's 337 MB CSV 35 s)."""
+"""Delivery formats slow to read: a workbook is zipped XML parsed cell by cell (at 9 M students Mae Hong Son's
+88 MB roster takes a worker about 80 s)."""
 LAST_PRIORITY = -1
 """Dagster step priority (tag dagster/priority, default 0) of the steps that read slowly: ready steps run
 highest priority first."""
@@ -56,7 +56,7 @@ highest priority first."""
 
 def reads_slowly(province: str, entity: str) -> bool:
     """Whether a step's deliveries are slow to read (SLOW_FORMATS). Such a step runs after the others, and its
-    files are read first: the run's process validates and loads the other deliveries while a worker reads
+    files are read early: the run's process validates and loads the other deliveries while a worker reads
     them, instead of waiting for them with the other worker's read-ahead budget full. Not the school
     registries: every other step waits for them."""
     return entity != "schools" and any(
@@ -78,8 +78,8 @@ def in_run_order(steps: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def read_first(tasks: Iterable[ReadTask]) -> list[ReadTask]:
-    """The files of the steps that read slowly: the read-ahead starts them before the others (ReadAhead.plan),
-    so that they are read by the time their steps, the last ones, take them."""
+    """The files of the steps that read slowly: the read-ahead starts them early, alternately with the others
+    (ReadAhead.plan, read_order), so that they are read by the time their steps, the last ones, take them."""
     return [t for t in tasks if reads_slowly(t.province, t.entity)]
 
 

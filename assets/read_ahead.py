@@ -3,8 +3,8 @@
 A run executes its steps one at a time in one process (the in-process executor; DuckDB takes one writer), and
 an adapter is Python over a whole file on one core: at national scale reading was two thirds of the run while
 the second core idled. The first ingest step of a run therefore hands every file the run will ingest to a
-small process pool, in the order the steps will ask for them (the files of the steps that read slowly,
-which run last, first: assets/ingest_order.py); each step then takes its files' results
+small process pool, in the order the steps will ask for them (except that the files of the steps that read
+slowly, which run last, start early: assets/ingest_order.py); each step then takes its files' results
 (archived and adapted, exactly what it would have read itself) and validates and loads them in the run's
 process, in order, as before. Workers never open the warehouse.
 
@@ -201,7 +201,7 @@ class ReadAhead:
     def _room_for(self, task: ReadTask) -> bool:
         """Whether `task` may start: within the file count, or within the byte budget. The count is of the
         files read or being read that the steps take before `task`: the next file a step will take always
-        starts, however much a file read first for a later step holds of the budget."""
+        starts, however much a file read early for a later step holds of the budget."""
         taken_at = self._taken_at.get(task, 0)
         before = sum(1 for t in self._futures if self._taken_at.get(t, 0) < taken_at)
         if before < self.workers + self.ahead:
