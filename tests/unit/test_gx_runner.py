@@ -1,0 +1,88 @@
+"""The GX configuration look-ups replaced in assets/checks/gx_runner.py return what GX's own methods return,
+for every expectation the project validates with, and build the configuration fewer times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from great_expectations.expectations.expectation import Expectation
+
+from assets.checks.gx_runner import COUNTS_ONLY, GX_ORIGINALS, WITH_INDICES
+from assets.checks.suites import EXPECTATIONS_DIR, load_cross_suite, load_suite, province_additions
+from assets.contract.entities import ENTITIES
+
+
+def _every_expectation() -> list[Expectation]:
+    suites = [load_suite(entity) for entity in ENTITIES]
+    suites += [load_suite(entity, province) for entity, province in province_additions()]
+    suites += [load_cross_suite(path.stem) for path in sorted((EXPECTATIONS_DIR / "cross").glob("*.json"))]
+    return [e for suite in suites for e in suite.expectations]
+
+
+EXPECTATIONS = _every_expectation()
+RUNTIME_CONFIGURATIONS: list[dict[str, Any] | None] = [
+    None, {}, {"result_format": COUNTS_ONLY}, {"result_format": WITH_INDICES, "catch_exceptions": False}]
+
+
+@contextmanager
+def _gx_own_methods() -> Iterator[None]:
+    """GX's original look-ups in place of the replacements, for as long as the block runs."""
+    replacements = {name: getattr(Expectation, name) for name in GX_ORIGINALS}
+    for name, method in GX_ORIGINALS.items():
+        setattr(Expectation, name, method)
+    try:
+        yield
+    finally:
+        for name, method in replacements.items():
+            setattr(Expectation, name, method)
+
+
+def _lookups(expectation: Expectation, runtime: dict[str, Any] | None) -> tuple[dict, dict, dict]:
+    return (expectation._get_domain_kwargs(), expectation._get_success_kwargs(),
+            expectation._get_runtime_kwargs(runtime))
+
+
+def test_every_suite_has_expectations_to_compare() -> None:
+    assert len(EXPECTATIONS) > 100
+    assert len({type(e) for e in EXPECTATIONS}) > 5
+
+
+@pytest.mark.parametrize("runtime", RUNTIME_CONFIGURATIONS)
+def test_replacements_return_what_gx_returns(runtime: dict[str, Any] | None) -> None:
+    assert Expectation._get_runtime_kwargs is not GX_ORIGINALS["_get_runtime_kwargs"]
+    for expectation in EXPECTATIONS:
+        mine = _lookups(expectation, runtime)
+        with _gx_own_methods():
+            theirs = _lookups(expectation, runtime)
+        assert mine == theirs, expectation.expectation_type
+        assert [list(d) for d in mine] == [list(d) for d in theirs]  # same keys in the same order
+
+
+def _builds(monkeypatch: pytest.MonkeyPatch, lookup: Callable[[], object]) -> int:
+    builds = 0
+    original = Expectation.configuration
+
+    def counted(self: Expectation) -> Any:
+        nonlocal builds
+        builds += 1
+        return original.fget(self)  # type: ignore[attr-defined]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Expectation, "configuration", property(counted))
+        lookup()
+    return builds
+
+
+def test_configuration_is_built_twice_per_runtime_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    def keys(e: Expectation) -> int:
+        return len(e.runtime_keys) + len(e.success_keys) + len(e.domain_keys)
+
+    expectation = max(EXPECTATIONS, key=keys)
+    mine = _builds(monkeypatch, lambda: expectation._get_runtime_kwargs({}))
+    with _gx_own_methods():
+        by_gx = _builds(monkeypatch, lambda: expectation._get_runtime_kwargs({}))
+    assert mine == 2
+    assert by_gx == keys(expectation)  # one build per key looked up
