@@ -45,21 +45,21 @@ def _configuration_kwargs_once_per_call() -> None:
     look-up) and return exactly what GX's methods return (tests/unit/test_gx_runner.py compares both on
     every expectation of every suite, for the pinned GX version). Applied once, at import."""
 
+    def looked_up(self: Expectation, configured: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+        return {key: configured.get(key, self._get_default_value(key)) for key in keys}
+
     def domain_kwargs(self: Expectation) -> dict[str, Any]:
-        kwargs = self.configuration.kwargs
-        return {key: kwargs.get(key, self._get_default_value(key)) for key in self.domain_keys}
+        return looked_up(self, self.configuration.kwargs, self.domain_keys)
 
     def success_kwargs(self: Expectation) -> dict[str, Any]:
-        kwargs = self.configuration.kwargs
-        found = {key: kwargs.get(key, self._get_default_value(key)) for key in self.success_keys}
-        found.update({key: kwargs.get(key, self._get_default_value(key)) for key in self.domain_keys})
-        return found
+        configured = self.configuration.kwargs
+        return {**looked_up(self, configured, self.success_keys),
+                **looked_up(self, configured, self.domain_keys)}
 
     def runtime_kwargs(self: Expectation, runtime_configuration: dict | None = None) -> dict:
         runtime_configuration = runtime_configuration or {}
-        configured = self.configuration.kwargs
-        found = {key: runtime_configuration[key] if key in runtime_configuration
-                 else _configured_or_default(self, configured, key) for key in self.runtime_keys}
+        configured = looked_up(self, self.configuration.kwargs, self.runtime_keys)
+        found = {key: runtime_configuration.get(key, value) for key, value in configured.items()}
         found.update(self._get_success_kwargs())
         found["result_format"] = parse_result_format(found["result_format"])
         return found
@@ -67,14 +67,6 @@ def _configuration_kwargs_once_per_call() -> None:
     Expectation._get_domain_kwargs = domain_kwargs  # type: ignore[method-assign]
     Expectation._get_success_kwargs = success_kwargs  # type: ignore[method-assign]
     Expectation._get_runtime_kwargs = runtime_kwargs  # type: ignore[method-assign]
-
-
-def _configured_or_default(expectation: Expectation, configured: dict[str, Any], key: str) -> Any:
-    """GX's `_get_success_kwarg(key)` on an already built configuration's kwargs."""
-    if key in configured:
-        return configured[key]
-    field = expectation.__fields__.get(key)
-    return (None if field.required else field.default) if field is not None else None
 
 
 GX_ORIGINALS = {name: getattr(Expectation, name)
