@@ -8,11 +8,15 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test test-long bench ui demo-data lock lint clean system-packages
 
-$(STAMP): requirements.lock pyproject.toml
+# Bytecode is compiled once here: uv does not compile it, and where PYTHONDONTWRITEBYTECODE is set every process
+# (the run, its read-ahead workers, dbt) would compile each module it imports from source, every time.
+$(STAMP): requirements.lock pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
 	$(BIN)/uv pip install -q --python $(BIN)/python --index-url https://pypi.org/simple --require-hashes -r requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q -j 0 assets pipelines \
+		$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 	$(BIN)/python -m pipelines.cli prepare
 	touch $(STAMP)
 
