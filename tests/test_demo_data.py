@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import os
 import stat
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +31,7 @@ from assets.sources import discover_deliveries, read_delivery
 from assets.sources.base import AdapterResult
 from pipelines.demo_data import DEFAULT_SCALE, DemoSummary, generate_landing
 from pipelines.demo_data.config import AFF_OBEC, MALAY
+from pipelines.demo_data.generate import national_part
 from pipelines.demo_data.identities import check_digits, citizen_ids, g_codes
 from pipelines.demo_data.mess import BENIGN_KINDS, REJECTED_KINDS
 from pipelines.demo_data.render import csv_lines, json_lines
@@ -109,6 +113,35 @@ def test_same_arguments_give_byte_identical_files(messy: Landing, tmp_path: Path
     generate_landing(other_seed, seed=SEED + 1, scale=SCALE, years=YEARS[:1], error_rate=RATE)
     students = f"satun/{YEARS[0]}/students.csv"
     assert (other_seed / students).read_bytes() != first[students]
+
+
+def _in_two_processes(function: Callable[..., DemoSummary],
+                      calls: list[tuple[object, ...]]) -> list[DemoSummary]:
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(function, *zip(*calls, strict=True)))
+
+
+def test_provinces_generated_in_parallel_give_the_same_files_and_summary(messy: Landing,
+                                                                        tmp_path: Path) -> None:
+    """`edusandbox run` generates the provinces in its worker processes; the national files are joined from
+    their parts in the fixed province order, so the files are those of a generation in one process. A part
+    left behind by an interrupted generation is replaced, not joined."""
+    parallel = tmp_path / "parallel"
+    stale = national_part(parallel / NATIONAL / str(YEARS[0]) / "nt_onet_results.csv", "yala")
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"left by an interrupted generation\n")
+    summary = generate_landing(parallel, seed=SEED, scale=SCALE, years=YEARS, error_rate=RATE,
+                               run_all=_in_two_processes)
+    first, second = files_under(messy.root), files_under(parallel)
+    assert sorted(second) == sorted(first)  # no part file left
+    assert [name for name in first if first[name] != second[name]] == []
+    for name in ("files_written", "rows", "injected", "expected_rejects", "out_of_scope", "students",
+                 "schools", "small_school_share", "notes"):
+        ours, theirs = getattr(summary, name), getattr(messy.summary, name)
+        if name == "files_written":
+            ours, theirs = [summary.relative(p) for p in ours], [messy.summary.relative(p) for p in theirs]
+        assert ours == theirs, name
+        assert list(ours) == list(theirs), name  # the same order too (the run prints and reports them)
 
 
 def test_every_contract_file_is_written_for_every_province_and_year(messy: Landing) -> None:

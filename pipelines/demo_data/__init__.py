@@ -4,7 +4,8 @@
 
 config (profiles and rates) → schools, students, staff, activities (the simulation, run by simulation.py)
 → tables / national (delivered rows) → mess (injected at error_rate, counted) → writers (each province's
-real format). generate.py drives it province by province and year by year.
+real format). generate.py drives it year by year within a province, each province on its own (in parallel
+worker processes under `edusandbox run` and `edusandbox demo-data`), and joins the national files.
 """
 
 from pipelines.demo_data.generate import DEFAULT_SCALE, DEFAULT_YEARS, DemoSummary, generate_landing

@@ -1,14 +1,19 @@
 """generate_landing: the whole demo landing zone, written province by province and year by year.
 
-Only one province-year is in memory at a time (plus that province's schools and the cohort carried to the
-next year). National files (one per year) are created with their header first and each province appends
-its chunk, followed by a few rows of a neighbouring province, in the fixed PROVINCE_ORDER.
+Each province is generated on its own (`generate_province`), so provinces can be written in parallel
+processes: its own files, and its chunk of each national file (followed by a few rows of a neighbouring
+province) in a part file beside it. `join_provinces` then writes each national file as its header and the
+parts in the fixed PROVINCE_ORDER, so the files are the same whatever ran in parallel. Only one
+province-year is in memory per process at a time (plus that province's schools and the cohort carried to
+the next year).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,26 +173,30 @@ def write_province_year(run: _Run, state: YearState) -> None:
             _province_file(run, state, source, part, index)
 
 
-class NationalFiles:
-    """The national CSVs of every year: header written once, then each province's chunk appended."""
+PART_SUFFIX = ".part"
+GENERATION_ORDER = ("mae_hong_son", "yala", "sukhothai", "satun")
+"""Longest first (alone, at the default scale: 2.4, 2.6, 1.0 and 0.9 s; Mae Hong Son writes workbooks), so
+that two worker processes finish together. Any order writes the same files."""
 
-    def __init__(self, run: _Run, years: tuple[int, ...]) -> None:
+
+def national_part(path: Path, province: str) -> Path:
+    """Where a province's chunk of the national file `path` waits to be joined."""
+    return path.with_name(f"{path.name}.{province}{PART_SUFFIX}")
+
+
+class NationalChunks:
+    """One province's chunks of the national CSVs, one part file per year and file; counted under the
+    national file's own name."""
+
+    def __init__(self, run: _Run) -> None:
         self.run = run
         self.sources = source_files(NATIONAL)
-        summary = run.summary
-        for year in years:
-            (run.out / NATIONAL / str(year)).mkdir(parents=True, exist_ok=True)
-            for source in self.sources:
-                path = run.out / NATIONAL / str(year) / source.file_name
-                header_only = pd.DataFrame(columns=list(source.headers))
-                write_csv(path, header_only, source.headers, source.encoding)
-                summary.wrote(path)
-                summary.record(path, 0, Spoiled(header_only))
-                summary.out_of_scope[summary.relative(path)] = 0
 
     def append(self, state: YearState) -> None:
         """The province's chunk (with its mess), then a few rows of a neighbouring province."""
         style = STYLES[NATIONAL]
+        (self.run.out / NATIONAL / str(state.year_be)).mkdir(parents=True, exist_ok=True)
+        summary = self.run.summary
         for source in self.sources:
             frame = NATIONAL_BUILDERS[source.entity](state, style)
             scope_field, _ = province_code_field(source.entity)
@@ -195,10 +204,13 @@ class NationalFiles:
             spoiled = inject(frame, roles, style, self.run.mess_rng(state, source), self.run.error_rate)
             others = other_province_rows(source.entity, state, style)
             path = self.run.path(state, source.file_name, province=NATIONAL)
-            write_csv(path, pd.concat([spoiled.frame, others], ignore_index=True), source.headers,
+            part = national_part(path, state.province)
+            part.unlink(missing_ok=True)  # a part left by an interrupted generation
+            write_csv(part, pd.concat([spoiled.frame, others], ignore_index=True), source.headers,
                       source.encoding, append=True)
-            self.run.summary.record(path, len(spoiled.frame), spoiled)
-            self.run.summary.out_of_scope[self.run.summary.relative(path)] += len(others)
+            summary.record(path, len(spoiled.frame), spoiled)
+            key = summary.relative(path)
+            summary.out_of_scope[key] = summary.out_of_scope.get(key, 0) + len(others)
 
 
 def _describe_province(summary: DemoSummary, simulation: ProvinceSimulation, first: YearState) -> None:
@@ -217,36 +229,113 @@ def _check_arguments(scale: float, error_rate: float) -> None:
         raise ValueError(f"error_rate must be between 0 and {MAX_ERROR_RATE}; got {error_rate}")
 
 
-def generate_landing(out: Path, *, seed: int = DEMO_SEED, scale: float = DEFAULT_SCALE,
-                     years: tuple[int, ...] = DEFAULT_YEARS,
-                     error_rate: float = DEFAULT_ERROR_RATE) -> DemoSummary:
-    """Write every file of the landing contract for the four provinces and `years` under `out`.
+@dataclass(frozen=True)
+class DemoRequest:
+    """What to generate: the landing folder and the demo's parameters (checked when made)."""
 
-    Same arguments → byte-identical files. Files already in `out` are overwritten, never deleted. Also
-    makes sure a pseudonymisation key exists (load_pseudonym_key(create_if_missing=True): the environment's
-    key if set, else the key file, created once outside the repository), so `edusandbox run` can ingest.
-    """
-    started = time.perf_counter()
-    _check_arguments(scale, error_rate)
-    years = check_years(tuple(years))
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    summary = DemoSummary(out=out, seed=seed, scale=scale, years=years, error_rate=error_rate)
+    out: Path
+    seed: int = DEMO_SEED
+    scale: float = DEFAULT_SCALE
+    years: tuple[int, ...] = DEFAULT_YEARS
+    error_rate: float = DEFAULT_ERROR_RATE
+
+    def __post_init__(self) -> None:
+        _check_arguments(self.scale, self.error_rate)
+        object.__setattr__(self, "out", Path(self.out))
+        object.__setattr__(self, "years", check_years(tuple(self.years)))
+
+    def summary(self) -> DemoSummary:
+        return DemoSummary(out=self.out, seed=self.seed, scale=self.scale, years=self.years,
+                           error_rate=self.error_rate)
+
+
+def generate_province(request: DemoRequest, province: str) -> DemoSummary:
+    """Every file of one province and its chunks of the national files (part files, for join_provinces).
+    Module-level and independent of the other provinces, so that a worker process can run it."""
+    summary = request.summary()
+    run = _Run(request.out, request.error_rate, summary)
+    national = NationalChunks(run)
+    simulation = ProvinceSimulation(province, seed=request.seed, scale=request.scale, years=request.years)
+    summary.students[province] = {}
+    for state in simulation.run():
+        if state.index == 0:
+            _describe_province(summary, simulation, state)
+        summary.students[province][state.year_be] = len(state.cohort)
+        write_province_year(run, state)
+        national.append(state)
+    return summary
+
+
+def join_provinces(request: DemoRequest, provinces: Mapping[str, DemoSummary]) -> DemoSummary:
+    """The national files (header, then each province's part in PROVINCE_ORDER) and one summary of it all.
+    `provinces`: province → its generate_province summary, for every province."""
+    summary = request.summary()
     registry = shared_data_dir() / REGISTRY_FILE
     if not registry.exists():
         summary.notes.append(f"OBEC registry not found at {registry}: OBEC schools are synthetic "
                              "(same counts per province)")
-    run = _Run(out, error_rate, summary)
-    national = NationalFiles(run, years)
+    for year in request.years:
+        for source in source_files(NATIONAL):
+            path = request.out / NATIONAL / str(year) / source.file_name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            header_only = pd.DataFrame(columns=list(source.headers))
+            write_csv(path, header_only, source.headers, source.encoding)
+            with path.open("ab") as joined:
+                for province in PROVINCE_ORDER:
+                    part = national_part(path, province)
+                    with part.open("rb") as chunk:
+                        shutil.copyfileobj(chunk, joined)
+                    part.unlink()
+            summary.wrote(path)
+            summary.record(path, 0, Spoiled(header_only))
+            summary.out_of_scope[summary.relative(path)] = 0
     for province in PROVINCE_ORDER:
-        simulation = ProvinceSimulation(province, seed=seed, scale=scale, years=years)
-        summary.students[province] = {}
-        for state in simulation.run():
-            if state.index == 0:
-                _describe_province(summary, simulation, state)
-            summary.students[province][state.year_be] = len(state.cohort)
-            write_province_year(run, state)
-            national.append(state)
+        _add(summary, provinces[province])
     load_pseudonym_key(create_if_missing=True)
+    return summary
+
+
+def _add(summary: DemoSummary, part: DemoSummary) -> None:
+    """One province's summary added to the whole's (counts of the national files summed)."""
+    for path in part.files_written:
+        summary.wrote(path)
+    for key, rows in part.rows.items():
+        summary.rows[key] = summary.rows.get(key, 0) + rows
+        summary.expected_rejects[key] = summary.expected_rejects.get(key, 0) + part.expected_rejects[key]
+        kinds = summary.injected.setdefault(key, {})
+        for kind, count in part.injected[key].items():
+            kinds[kind] = kinds.get(kind, 0) + count
+    for key, rows in part.out_of_scope.items():
+        summary.out_of_scope[key] = summary.out_of_scope.get(key, 0) + rows
+    summary.students.update(part.students)
+    summary.schools.update(part.schools)
+    summary.small_school_share.update(part.small_school_share)
+    summary.notes.extend(part.notes)
+
+
+RunAll = Callable[[Callable[..., DemoSummary], list[tuple[object, ...]]], list[DemoSummary]]
+
+
+def _one_after_another(function: Callable[..., DemoSummary],
+                       calls: list[tuple[object, ...]]) -> list[DemoSummary]:
+    return [function(*args) for args in calls]
+
+
+def generate_landing(out: Path, *, seed: int = DEMO_SEED, scale: float = DEFAULT_SCALE,
+                     years: tuple[int, ...] = DEFAULT_YEARS, error_rate: float = DEFAULT_ERROR_RATE,
+                     run_all: RunAll = _one_after_another) -> DemoSummary:
+    """Write every file of the landing contract for the four provinces and `years` under `out`.
+
+    Same arguments → byte-identical files, whether `run_all` generates the provinces one after another (the
+    default) or in parallel processes (assets.read_ahead.ReadAhead.run_all). Files already in `out` are
+    overwritten, never deleted. Also makes sure a pseudonymisation key exists
+    (load_pseudonym_key(create_if_missing=True): the environment's key if set, else the key file, created
+    once outside the repository), so `edusandbox run` can ingest.
+    """
+    started = time.perf_counter()
+    request = DemoRequest(Path(out), seed=seed, scale=scale, years=years, error_rate=error_rate)
+    request.out.mkdir(parents=True, exist_ok=True)
+    summaries = run_all(generate_province, [(request, province) for province in GENERATION_ORDER])
+    summary = join_provinces(request, dict(zip(GENERATION_ORDER, summaries, strict=True)))
     summary.seconds = time.perf_counter() - started
     return summary
