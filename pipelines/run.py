@@ -143,12 +143,23 @@ def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str],
     if not years:
         return RunOutcome(False, f"no deliveries under {settings.landing} for {', '.join(provinces)}"
                                  + (" in the academic years asked for" if found else ""))
+    if instance is not None:
+        return _run(settings, provinces, echo, years, instance)
+    with _instance_setup_lock(None):
+        owned = DagsterInstance.get()
+    # Closed when the run ends, so that its SQLite files are checkpointed then, not left to the process's exit
+    # (which the `edusandbox` command makes without the interpreter's teardown).
+    with owned:
+        return _run(settings, provinces, echo, years, owned)
+
+
+def _run(settings: Settings, provinces: list[str], echo: Callable[[str], None], years: list[int],
+         instance: DagsterInstance) -> RunOutcome:
     keys = [str(y) for y in years]
     whole = set(provinces) == set(PROVINCES)
     with_national = whole or national_changed(settings, years)
     folders = [*provinces, NATIONAL] if with_national else list(provinces)
     with _instance_setup_lock(instance):
-        instance = instance or DagsterInstance.get()
         for run_id in release_crashed_runs(instance):
             echo(f"run {run_id} had died mid-run (its process is gone): marked failed, its slot freed")
         missing = [k for k in keys if not instance.has_dynamic_partition(ACADEMIC_YEARS.name, k)]
