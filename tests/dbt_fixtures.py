@@ -240,20 +240,24 @@ def _dbt_executable() -> str:
     return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
 
 
-def run_dbt_build(work_dir: Path, env: dict[str, str]) -> DbtBuild:
-    """`dbt build` (seeds, models, data tests, unit tests) as a subprocess, artifacts and logs under work_dir.
+def run_dbt_build(work_dir: Path, env: dict[str, str], *arguments: str,
+                  command: str = "build", failing: bool = False) -> DbtBuild:
+    """`dbt build` (seeds, models, data tests, unit tests) as a subprocess, artifacts and logs under work_dir;
+    another `command` and more `arguments` (e.g. "test", "--select", ...) the same way. With `failing`, dbt
+    must exit 1 (a test failed), else 0.
 
     A subprocess keeps dbt's logging and global state out of the test process and lets each build read its
     own environment (the profile takes the target and connection from EDUSANDBOX_* variables)."""
     target_path, log_path = work_dir / "target", work_dir / "logs"
-    command = [_dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-               str(DBT_PROJECT_DIR), "--target-path", str(target_path), "--log-path", str(log_path)]
+    invocation = [_dbt_executable(), command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                  str(DBT_PROJECT_DIR), "--target-path", str(target_path), "--log-path", str(log_path),
+                  *arguments]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=DBT_PROJECT_DIR, env={**os.environ, **env}, capture_output=True,
+    done = subprocess.run(invocation, cwd=DBT_PROJECT_DIR, env={**os.environ, **env}, capture_output=True,
                           text=True, timeout=DBT_TIMEOUT_SECONDS, check=False)
     seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise AssertionError(f"dbt build failed ({done.returncode}):\n{done.stdout[-6000:]}\n"
+    if done.returncode != (1 if failing else 0):
+        raise AssertionError(f"dbt {command} exited {done.returncode}:\n{done.stdout[-6000:]}\n"
                              f"{done.stderr[-2000:]}")
     return DbtBuild(target_path=target_path, seconds=seconds)
 

@@ -17,6 +17,7 @@ Fixture facts used below (academic year 2566 = school year starting 16 May 2023 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,13 @@ import duckdb
 import pytest
 
 from dbt_project.scripts import make_indicator_docs
-from tests.dbt_fixtures import DbtBuild, fixture_duckdb_build, fixture_rows, read_duckdb_schema
+from tests.dbt_fixtures import (
+    DbtBuild,
+    fixture_duckdb_build,
+    fixture_rows,
+    read_duckdb_schema,
+    run_dbt_build,
+)
 
 PCT = pytest.approx  # values are rounded to 4 decimals in the marts
 TOL = 1e-4
@@ -105,10 +112,67 @@ def test_build_runs_every_test_and_unit_test_without_error(build: DbtBuild) -> N
     assert failed == []
     unit_tests = [r for r in results if r["unique_id"].startswith("unit_test.")]
     data_tests = [r for r in results if r["unique_id"].startswith("test.")]
-    assert len(unit_tests) >= len(INDICATOR_MODELS) and len(data_tests) > 300
+    nodes = build.manifest()["nodes"]
+    declared = [key for key in nodes if key.startswith("test.")]
+    assert len(unit_tests) >= len(INDICATOR_MODELS) and len(data_tests) == len(declared)
+    # every staging model and mart has data tests of its own (a not-null list at least)
+    tested = {nodes[key].get("attached_node") for key in declared}
+    published = {key for key, node in nodes.items()
+                 if node["resource_type"] == "model" and node["fqn"][1] in ("staging", "marts")}
+    assert published and published <= tested, sorted(published - tested)
     # The only warnings are plausibility checks: the fixture's tiny population makes NER exceed 100 %.
     warned = {r["unique_id"] for r in results if r["status"] == "warn"}
     assert warned and all("ner_" in unique_id for unique_id in warned)
+
+
+# Folded test → (model, column → (update that breaks it, condition of a broken row)).
+BROKEN_COLUMNS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
+    "not_null_mart_province_yearly": ("mart_province_yearly", {
+        "province_code": ("set province_code = null where province = 'yala'", "province_code is null")}),
+    "accepted_range_mart_province_yearly": ("mart_province_yearly", {
+        "total_enrolment": ("set total_enrolment = -1 where province = 'satun'", "total_enrolment < 0"),
+        "dropout_rate": ("set dropout_rate = 100.5 where province = 'yala'", "dropout_rate > 100")}),
+    "accepted_values_fct_province_indicators": ("fct_province_indicators", {
+        "unit": ("set unit = 'Percent' where indicator_id = 'dropout_rate'", "unit = 'Percent'"),
+        "breakdown_type": ("set breakdown_type = 'gender' where breakdown_type = 'sex'",
+                           "breakdown_type = 'gender'")}),
+}
+
+
+def test_folded_column_rules_fail_naming_each_column_and_counting_each_value(build: DbtBuild,
+                                                                            tmp_path: Path) -> None:
+    """A model's not-null columns, range rules and value lists are one dbt test each (macro
+    failing_rows_per_column). On a copy of the built warehouse with values broken in some columns, each
+    test fails, its stored failures name exactly the broken columns with their counts, and its failure
+    count is those counts added up (the number a test per column would have reported in all)."""
+    assert build.warehouse is not None
+    warehouse = tmp_path / build.warehouse.name  # DuckDB names the catalog after the file
+    shutil.copy(build.warehouse, warehouse)
+    nodes = build.manifest()["nodes"]
+    expected: dict[str, dict[str, int]] = {}
+    with duckdb.connect(str(warehouse)) as connection:
+        for test, (model, columns) in BROKEN_COLUMNS.items():
+            node = nodes[f"model.edusandbox.{model}"]
+            table = f"{node['schema']}.{node['name']}"
+            for update, _ in columns.values():
+                connection.execute(f"update {table} {update}")
+            expected[test] = {column: connection.execute(f"select count(*) from {table} where "
+                                                         + broken).fetchone()[0]
+                              for column, (_, broken) in columns.items()}
+    assert all(all(counts.values()) for counts in expected.values()), expected
+    env = {"EDUSANDBOX_DBT_TARGET": "duckdb", "EDUSANDBOX_DUCKDB_PATH": str(warehouse)}
+    run = run_dbt_build(tmp_path / "dbt", env, "--select", *BROKEN_COLUMNS, "--store-failures",
+                        command="test", failing=True)
+
+    results = {r["unique_id"].split(".")[2]: r for r in run.run_results()["results"]
+               if r["unique_id"].startswith("test.")}
+    assert {name: (r["status"], r["failures"]) for name, r in results.items()} == {
+        test: ("fail", sum(counts.values())) for test, counts in expected.items()}
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        stored = {name: dict(connection.execute("select column_name, failing_rows from "
+                                                 + result["relation_name"]).fetchall())
+                  for name, result in results.items()}
+    assert stored == expected
 
 
 def test_every_model_that_computes_an_indicator_has_unit_tests(build: DbtBuild) -> None:
