@@ -180,3 +180,38 @@ def test_names_never_leave_the_reader(tmp_path: Path) -> None:
     dumped = result.rows.astype("string").to_csv() + "".join(result.rejects["record"])
     assert "อาดีลัน" not in dumped and "ดอเลาะ" not in dumped
     assert json.loads(result.rejects["record"][0])["sex"] == "?"
+
+
+def test_lines_parsed_in_chunks_give_the_frame_of_all_lines(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader turns every JSONL_CHUNK_LINES lines into a frame (a whole roster's dicts at once took
+    most of a worker's memory). Chunks of two lines, where a key is absent from a whole chunk, typed as a
+    boolean or a number in one chunk and text in another, and lines come in another key order, CRLF and
+    blank, give exactly the rows and rejects of one frame over all lines."""
+    import assets.sources.readers as readers
+
+    rows = [
+        student(1),
+        student(2, home_language=True),
+        {k: v for k, v in reversed(student(3).items())},
+        {k: v for k, v in student(4).items() if k not in ("dropout_reason", "home_language")},
+        {k: v for k, v in student(5).items() if k not in ("dropout_reason", "home_language")},
+        student(6, person_id=int(citizen_id(6)), home_language=None, grade="ป.7"),
+        {k: v for k, v in student(7).items() if k != "grade"},
+        student(8, sex=False, dropout_reason=12),
+        student(1),
+    ]
+    path = write_jsonl(tmp_path / "students_obec.jsonl", STUDENTS, rows)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_bytes("\r\n".join([*lines[:3], "", *lines[3:]]).encode("utf-8") + b"\n")
+
+    monkeypatch.setattr(readers, "JSONL_CHUNK_LINES", 10_000)
+    whole = read(STUDENTS, path)
+    monkeypatch.setattr(readers, "JSONL_CHUNK_LINES", 2)
+    chunked = read(STUDENTS, path)
+
+    pd.testing.assert_frame_equal(chunked.rows, whole.rows)
+    pd.testing.assert_frame_equal(chunked.rejects, whole.rejects)
+    assert whole.rows["source_row"].tolist() == [1, 2, 3, 5, 6]
+    assert reasons_by_row(whole) == {7: "grade: unknown grade 'ป.7'", 8: "grade: required value missing",
+                                     9: "sex: unknown value 'false'", 10: "duplicate of row 1"}
