@@ -1,7 +1,9 @@
 """dbt models as Dagster assets, hung under the ingest assets of every province that feeds them."""
 
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -33,6 +35,10 @@ from pipelines.failpoints import failpoint
 from pipelines.resources.warehouse import WarehouseResource
 
 DBT_OWNER = "team:analytics-engineering"
+FOLDED_TESTS = frozenset({"not_null_columns", "accepted_ranges", "accepted_values_columns"})
+"""Generic tests checking several columns in one node (dbt_project/macros/failing_rows_per_column.sql): a
+failure names its columns only in the rows the test returns, so the step reads them into the check's
+description ("grade: 1 row") once dbt has let go of the warehouse."""
 
 
 class EdusandboxTranslator(DagsterDbtTranslator):
@@ -91,10 +97,19 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
         failpoint("dbt.before_build")
         invocation = dbt.cli(["build", "--exclude", "resource_type:unit_test", *PIPELINE_VARS],
                              context=context)
-        for event in invocation.stream():
-            failpoint("dbt.during_build", whole_group=True)
-            _report_progress(context, event, counts)
-            yield event
+        held: list[AssetCheckResult] = []
+        try:
+            for event in invocation.stream():
+                failpoint("dbt.during_build", whole_group=True)
+                _report_progress(context, event, counts)
+                if _is_failed_folded_test(event, invocation.manifest):
+                    held.append(event)
+                else:
+                    yield event
+        except Exception:  # dbt exited non-zero (a test failed): the held results first, then the failure
+            yield from _with_failing_columns(held, invocation.target_path, wh)
+            raise
+        yield from _with_failing_columns(held, invocation.target_path, wh)
         # Reached only when dbt exited 0: every model built and no error-severity test failed.
         keep_partial_parse(invocation.target_path)
         failpoint("dbt.before_promote")
@@ -102,6 +117,42 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
         report(context, f"marts promoted: {len(promoted)} tables from {MARTS_BUILD_SCHEMA} to {MARTS_SCHEMA}")
     report(context, "dbt build: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
     prune_invocation_folders()
+
+
+def _unique_id(check: AssetCheckResult) -> str | None:
+    value = check.metadata.get("unique_id")
+    return getattr(value, "value", value)
+
+
+def _is_failed_folded_test(event: object, manifest: Mapping[str, Any]) -> bool:
+    if not isinstance(event, AssetCheckResult) or event.passed:
+        return False
+    node = manifest["nodes"].get(_unique_id(event) or "", {})
+    return (node.get("test_metadata") or {}).get("name") in FOLDED_TESTS
+
+
+def _with_failing_columns(checks: Iterable[AssetCheckResult], target_path: Path,
+                          wh: Any) -> Iterator[AssetCheckResult]:
+    """The held check results, each described by its failing columns: the test's compiled query (from
+    run_results.json) run again on the warehouse. A query that cannot run leaves the result as dbt gave it."""
+    checks = list(checks)
+    if not checks:
+        return
+    results_file = target_path / "run_results.json"
+    results = json.loads(results_file.read_text(encoding="utf-8"))["results"] if results_file.exists() else []
+    compiled = {r["unique_id"]: r.get("compiled_code") for r in results}
+    for check in checks:
+        description = None
+        if sql := compiled.get(_unique_id(check) or ""):
+            try:
+                failing = wh.read_frame(f"select column_name, failing_rows from ({sql}) as failing "
+                                        "order by column_name")
+                description = "; ".join(f"{row.column_name}: {int(row.failing_rows):,} "
+                                        f"row{'' if row.failing_rows == 1 else 's'}"
+                                        for row in failing.itertuples())
+            except Exception:  # noqa: BLE001 - the failure itself is reported either way
+                description = None
+        yield check._replace(description=description) if description else check
 
 
 def _report_progress(context: AssetExecutionContext, event: object, counts: dict[str, int]) -> None:
