@@ -138,9 +138,11 @@ def _with_failing_columns(checks: Iterable[AssetCheckResult], target_path: Path,
     checks = list(checks)
     if not checks:
         return
-    results_file = target_path / "run_results.json"
-    results = json.loads(results_file.read_text(encoding="utf-8"))["results"] if results_file.exists() else []
-    compiled = {r["unique_id"]: r.get("compiled_code") for r in results}
+    try:  # dbt writes run_results.json last: a dbt that was killed may leave none, or half of one
+        results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
+        compiled = {r["unique_id"]: r.get("compiled_code") for r in results}
+    except (OSError, ValueError, KeyError, TypeError):
+        compiled = {}
     for check in checks:
         description = None
         if sql := compiled.get(_unique_id(check) or ""):
