@@ -2,10 +2,11 @@
 
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetDep,
@@ -107,9 +108,9 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
                 else:
                     yield event
         except Exception:  # dbt exited non-zero (a test failed): the held results first, then the failure
-            yield from _with_failing_columns(held, invocation.target_path, wh)
+            yield from _with_failing_columns(held, invocation.target_path, wh.read_frame)
             raise
-        yield from _with_failing_columns(held, invocation.target_path, wh)
+        yield from _with_failing_columns(held, invocation.target_path, wh.read_frame)
         # Reached only when dbt exited 0: every model built and no error-severity test failed.
         keep_partial_parse(invocation.target_path)
         failpoint("dbt.before_promote")
@@ -131,11 +132,10 @@ def _is_failed_folded_test(event: object, manifest: Mapping[str, Any]) -> bool:
     return (node.get("test_metadata") or {}).get("name") in FOLDED_TESTS
 
 
-def _with_failing_columns(checks: Iterable[AssetCheckResult], target_path: Path,
-                          wh: Any) -> Iterator[AssetCheckResult]:
+def _with_failing_columns(checks: list[AssetCheckResult], target_path: Path,
+                          read_frame: Callable[[str], pd.DataFrame]) -> Iterator[AssetCheckResult]:
     """The held check results, each described by its failing columns: the test's compiled query (from
     run_results.json) run again on the warehouse. A query that cannot run leaves the result as dbt gave it."""
-    checks = list(checks)
     if not checks:
         return
     try:  # dbt writes run_results.json last: a dbt that was killed may leave none, or half of one
@@ -147,8 +147,8 @@ def _with_failing_columns(checks: Iterable[AssetCheckResult], target_path: Path,
         description = None
         if sql := compiled.get(_unique_id(check) or ""):
             try:
-                failing = wh.read_frame(f"select column_name, failing_rows from ({sql}) as failing "
-                                        "order by column_name")
+                failing = read_frame(f"select column_name, failing_rows from ({sql}) as failing "
+                                     "order by column_name")
                 description = "; ".join(f"{row.column_name}: {int(row.failing_rows):,} "
                                         f"row{'' if row.failing_rows == 1 else 's'}"
                                         for row in failing.itertuples())

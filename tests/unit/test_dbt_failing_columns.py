@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 from dagster import AssetCheckResult
 
 from assets.dbt_assets import _is_failed_folded_test, _with_failing_columns
+from assets.publish.marts import ReadFrame, duckdb_reader
 
 FOLDED = "test.edusandbox.not_null_stg_raw__students.0123456789"
 PLAIN = "test.edusandbox.unique_dim_schools_school_id.0123456789"
@@ -29,27 +29,18 @@ union all
 select 'grade' as column_name, failing_1 as failing_rows from failing where failing_1 > 0"""
 
 
-class DuckDBFile:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def read_frame(self, sql: str) -> pd.DataFrame:
-        with duckdb.connect(str(self.path), read_only=True) as connection:
-            return connection.execute(sql).df()
-
-
 def _check(unique_id: str, passed: bool = False) -> AssetCheckResult:
     return AssetCheckResult(passed=passed, asset_key="students", check_name=unique_id.split(".")[2],
                             metadata={"unique_id": unique_id})
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path) -> DuckDBFile:
+def warehouse(tmp_path: Path) -> ReadFrame:
     path = tmp_path / "w.duckdb"
     with duckdb.connect(str(path)) as connection:
         connection.execute("create table students as select * from (values ('P1', 'M'), (null, null), "
                            "('P2', null), ('P3', null)) as t(grade, sex)")
-    return DuckDBFile(path)
+    return duckdb_reader(path)
 
 
 def _target(tmp_path: Path, compiled: str | None = COMPILED, text: str | None = None) -> Path:
@@ -67,7 +58,7 @@ def test_only_failed_folded_tests_are_held() -> None:
     assert not _is_failed_folded_test("a materialization", MANIFEST)
 
 
-def test_the_description_names_each_broken_column_and_its_rows(tmp_path: Path, warehouse: DuckDBFile) -> None:
+def test_the_description_names_each_broken_column_and_its_rows(tmp_path: Path, warehouse: ReadFrame) -> None:
     [described] = _with_failing_columns([_check(FOLDED)], _target(tmp_path), warehouse)
     assert described.description == "grade: 1 row; sex: 3 rows"
     assert (described.passed, described.check_name, described.metadata) == (
@@ -76,7 +67,7 @@ def test_the_description_names_each_broken_column_and_its_rows(tmp_path: Path, w
 
 @pytest.mark.parametrize("case", ["half-written results", "no results file", "query fails", "not compiled"])
 def test_anything_in_the_way_leaves_the_result_as_dbt_gave_it(case: str, tmp_path: Path,
-                                                              warehouse: DuckDBFile) -> None:
+                                                              warehouse: ReadFrame) -> None:
     if case == "half-written results":
         target = _target(tmp_path, text='{"results": [{"unique_id": "test.')
     elif case == "no results file":
