@@ -15,6 +15,7 @@ import pandas as pd
 
 from assets.content_address import sha256_of
 from assets.contract.landing import SourceFile, source_files
+from assets.free_memory import release_free_memory
 from assets.parsing.pseudonym import Pseudonymiser
 from assets.read_ahead import ReadTask
 from assets.sources import read_delivery
@@ -74,8 +75,10 @@ def read_task(task: ReadTask, archive_dir: Path, pseudonym_key: bytes) -> FileOu
     """`read_file` for one planned file; module-level so a read-ahead worker process can run it."""
     source = next(s for s in source_files(task.province)
                   if s.entity == task.entity and task.path.name in s.file_names())
-    return read_file(source, task.path, task.agency, province=task.province, year=task.year,
-                     archive_dir=archive_dir, pseudonymiser=_pseudonymiser(pseudonym_key))
+    outcome = read_file(source, task.path, task.agency, province=task.province, year=task.year,
+                        archive_dir=archive_dir, pseudonymiser=_pseudonymiser(pseudonym_key))
+    release_free_memory()  # the adapter's intermediate frames, before this worker waits for its next file
+    return outcome
 
 
 @cache

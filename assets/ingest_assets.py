@@ -37,6 +37,7 @@ from assets.checks.reference import Reference, reference_for_years
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
 from assets.contract.landing import SOURCE_FILES
 from assets.file_reading import FileOutcome, read_task
+from assets.free_memory import release_free_memory
 from assets.ingest_order import (
     LAST_PRIORITY,
     ingest_tasks,
@@ -257,8 +258,11 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                                        "quarantined": len(o.quarantine)})
                 report(context, f"ingest {province}/{entity_name} {year}: {len(rows):,} rows loaded, "
                                  f"{len(quarantine):,} quarantined from {len(of_year)} file(s)")
+                del rows, quarantine, of_year
             preview = _preview(wh, entity, province, years) if totals["loaded"] else pd.DataFrame()
         blocking = [f"{province}/{o.year}: {message}" for o in outcomes for message in o.blocking]
+        del outcomes
+        release_free_memory()  # the step's frames: the run's process holds the least while later steps run
         reports = {"validation_report": str(report_path)} if report_path.exists() else {}
         lost = totals["read"] - totals["loaded"] - totals["quarantined"]
         share = totals["quarantined"] / totals["read"] if totals["read"] else 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -215,3 +216,76 @@ def test_lines_parsed_in_chunks_give_the_frame_of_all_lines(tmp_path: Path,
     assert whole.rows["source_row"].tolist() == [1, 2, 3, 5, 6]
     assert reasons_by_row(whole) == {7: "grade: unknown grade 'ป.7'", 8: "grade: required value missing",
                                      9: "sex: unknown value 'false'", 10: "duplicate of row 1"}
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n", "\r"])
+def test_text_decoded_in_blocks_gives_the_rows_of_the_whole_text(tmp_path: Path, line_break: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader decodes a block at a time (assets.parsing.encoding.TEXT_BLOCK_BYTES): with blocks shorter
+    than a line, blank lines, a BOM at the start and stray ones inside and no final line break, every line
+    keeps its number and the rows, rejects and notes are those of the text decoded whole."""
+    import assets.parsing.encoding as encoding
+
+    rows = [student(n, grade="ป.7" if n == 5 else "ป.4") for n in range(1, 9)] + [student(2)]
+    path = write_jsonl(tmp_path / "students_obec.jsonl", STUDENTS, rows)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = "\ufeff" + lines[3]
+    text = line_break.join([*lines[:2], "", *lines[2:6], "  ", *lines[6:]])
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+    monkeypatch.setattr(encoding, "TEXT_BLOCK_BYTES", 10**9)
+    whole = read(STUDENTS, path)
+    monkeypatch.setattr(encoding, "TEXT_BLOCK_BYTES", 16)
+    in_blocks = read(STUDENTS, path)
+
+    pd.testing.assert_frame_equal(in_blocks.rows, whole.rows)
+    pd.testing.assert_frame_equal(in_blocks.rejects, whole.rejects)
+    assert in_blocks.notes == whole.notes
+    assert whole.rows["source_row"].tolist() == [1, 2, 4, 5, 7, 9, 10]  # 3 and 8 blank
+    assert reasons_by_row(whole) == {6: "grade: unknown grade 'ป.7'", 11: "duplicate of row 2"}
+
+
+def test_a_file_the_blocks_cannot_read_is_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that does not decode with the contract's encoding is decoded whole, with detection (noted); a
+    broken file reports the whole file's first problem: here its encoding, although a line in a block before
+    the undecodable byte's is not JSON either."""
+    import assets.parsing.encoding as encoding
+
+    monkeypatch.setattr(encoding, "TEXT_BLOCK_BYTES", 16)
+    cp874 = tmp_path / "cp874" / "students_obec.jsonl"
+    write_jsonl(cp874, STUDENTS, [student(1), student(2)])
+    cp874.write_bytes(cp874.read_text(encoding="utf-8").encode("cp874"))
+    result = read(STUDENTS, cp874)
+    assert len(result.rows) == 2
+    assert "encoding cp874 detected where the contract says utf-8" in result.notes
+
+    broken = write_jsonl(tmp_path / "broken" / "students_obec.jsonl", STUDENTS,
+                         [student(n) for n in range(9)])
+    data = broken.read_bytes().replace(b"}\n", b"\n", 1)  # line 1 is not JSON ...
+    broken.write_bytes(data + b'{"cid": "\xff"}\n')  # ... and a byte near the end is neither UTF-8 nor cp874
+    with pytest.raises(DeliveryError, match="not decodable as utf-8 or any supported encoding"):
+        read(STUDENTS, broken)
+
+
+def test_equal_values_of_a_chunk_are_one_object_in_new_arrays() -> None:
+    """JSON decoding makes a string per value: the reader shares equal values of a chunk (a roster's sex,
+    grade and school repeat on every line), and gives every column an array of its own, so that no column
+    keeps the parsed chunk's array of all values alive."""
+    from assets.sources.readers import _EqualValuesShared
+
+    records = [{"cid": str(n), "sex": "ชาย" + "", "grade": f"ป.{n % 2 + 1}", "note": None,
+                "flag": [n] if n == 3 else "x"} for n in range(40)]
+    for record in records:  # a new string per value, as the JSON decoder makes them
+        record["sex"] = "".join(["ช", "าย"])
+    share = _EqualValuesShared()
+    share(pd.DataFrame.from_records(records))  # the first chunk: `cid` found mostly distinct
+    parsed = pd.DataFrame.from_records(records)
+    shared = share(parsed)
+
+    pd.testing.assert_frame_equal(shared, parsed)
+    assert len({id(v) for v in parsed["sex"]}) == 40
+    assert len({id(v) for v in shared["sex"]}) == 1
+    assert len({id(v) for v in shared["grade"]}) == 2
+    assert share.mostly_distinct == {"cid"}
+    for name in parsed.columns:  # an ID, an all-missing column and a list (unhashable) included
+        assert not np.shares_memory(np.asarray(shared[name].array), np.asarray(parsed[name].array)), name

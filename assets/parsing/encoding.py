@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 
 from assets.parsing.errors import ParseError
 
@@ -76,6 +77,49 @@ def decode_delivery(data: bytes, expected: str | None = None) -> tuple[str, str]
                 return _strip_stray_boms(text), expected if codec == _normalised_codec(expected) else codec
     detected = detect_encoding(data)
     return _strip_stray_boms(data.decode(detected)), detected
+
+
+TEXT_BLOCK_BYTES = 16 * 2**20
+"""Bytes decoded at a time by `decode_in_blocks`: a whole large file decoded at once is a second copy of it
+as text, up to twice its size again for Thai (Python stores such text at two bytes a character)."""
+
+
+class NotDecodableInBlocks(Exception):
+    """The bytes do not decode with the expected codec block by block: use `decode_delivery` on the whole."""
+
+
+def decode_in_blocks(data: bytes, expected: str, block_bytes: int | None = None) -> tuple[str, Iterator[str]]:
+    """(encoding used, the text in blocks), the text joined being what `decode_delivery(data, expected)`
+    returns when the bytes decode with the expected codec. Blocks end just after a line feed (byte 0x0A, which
+    only ever is a line feed in UTF-8 and cp874), so no line and no CRLF is split between two blocks.
+
+    Raises NotDecodableInBlocks, at once or from the iterator at the block that fails, where
+    `decode_delivery` would fall back to detection: the caller reads the whole file that way instead."""
+    block_bytes = block_bytes or TEXT_BLOCK_BYTES
+    codec = _normalised_codec(expected)
+    start = 0
+    if codec == "utf-8" and data.startswith(UTF8_BOM):
+        codec = "utf-8-sig"  # as decode_delivery: a BOM on a file promised as plain UTF-8 is read through
+    if codec == "utf-8-sig" and data.startswith(UTF8_BOM):
+        start = len(UTF8_BOM)
+    if codec == "cp874" and _looks_like_utf8_misread(data):
+        raise NotDecodableInBlocks(expected)
+    used = expected if codec == _normalised_codec(expected) else codec
+    block_codec = "utf-8" if codec == "utf-8-sig" else codec  # the BOM at the start is skipped above
+
+    def blocks() -> Iterator[str]:
+        position = start
+        while position < len(data):
+            end = data.rfind(b"\n", position, position + block_bytes) + 1
+            if end <= position:  # no line feed within a block's length: on to the next one (or the end)
+                end = data.find(b"\n", position + block_bytes) + 1 or len(data)
+            try:
+                yield _strip_stray_boms(data[position:end].decode(block_codec))
+            except UnicodeDecodeError as err:
+                raise NotDecodableInBlocks(f"{expected}: byte offset {position + err.start}") from None
+            position = end
+
+    return used, blocks()
 
 
 def _normalised_codec(name: str) -> str:

@@ -437,12 +437,15 @@ class ProvinceAdapter:
             raise DeliveryError(path, problem)
         raw = RawFile.read(path)  # the only read of the file: bytes hashed and parsed from memory
         agency = self.agency_for(source, path, agency)
-        ctx = Context(source, raw, self.province, academic_year, pseudonymiser, agency)
         if source.format == "emis_csv":
             from assets.sources.emis import read_enrolment  # emis builds on this module
 
-            return read_enrolment(ctx)
-        return self.finish(self.read_table(raw, source, ctx.agency), ctx)
+            return read_enrolment(Context(source, raw, self.province, academic_year, pseudonymiser, agency))
+        table = self.read_table(raw, source, agency)
+        # The bytes are not needed past the reader: freed before the conversion, the adapter's busiest step.
+        ctx = Context(source, raw.without_bytes(), self.province, academic_year, pseudonymiser, agency)
+        del raw
+        return self.finish(table, ctx)
 
     def agency_for(self, source: SourceFile, path: Path, agency: str | None) -> str | None:
         """The agency all rows of this file carry (None when the file names none)."""

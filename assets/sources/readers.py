@@ -16,6 +16,7 @@ these deliveries); JSONL → line number; XLSX → sheet row number (data from r
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
@@ -37,7 +38,7 @@ import pandas as pd
 
 from assets.contract.entities import ENTITIES
 from assets.contract.landing import NEVER_LOADED, THAI_HEADERS, SourceFile
-from assets.parsing.encoding import decode_delivery
+from assets.parsing.encoding import UTF8_BOM, NotDecodableInBlocks, decode_delivery, decode_in_blocks
 from assets.parsing.errors import ParseError
 from assets.parsing.text import shorten
 from assets.sources.base import DeliveryError
@@ -70,6 +71,10 @@ class RawFile:
         except OSError as err:
             raise DeliveryError(path, f"cannot read file ({err.strerror or err})") from err
         return cls(path, data, hashlib.sha256(data).hexdigest())
+
+    def without_bytes(self) -> RawFile:
+        """The same file's name and content address, its bytes released (empty)."""
+        return RawFile(self.path, b"", self.sha256)
 
 
 @dataclass
@@ -187,11 +192,20 @@ MAX_CELL_CHARACTERS = 32_767
 (a runaway quote, a pasted file): its row is rejected and the value kept only in short."""
 
 
-def _longest_line_bytes(data: bytes) -> int:
+LINE_SCAN_BYTES = 16 * 2**20
+"""Bytes scanned for line feeds at a time: one flag per byte of a whole file would be its size again."""
+
+
+def _longest_line_bytes(data: bytes, block: int = LINE_SCAN_BYTES) -> int:
     """Length of the longest LF-terminated line, found with numpy over the bytes (no text pass)."""
-    breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
-    edges = np.concatenate([[-1], breaks, [len(data)]])
-    return int(np.diff(edges).max()) - 1
+    view = np.frombuffer(data, dtype=np.uint8)
+    longest, previous_break = 0, -1
+    for offset in range(0, len(view), block):
+        breaks = offset + np.flatnonzero(view[offset:offset + block] == 0x0A)
+        if len(breaks):
+            longest = max(longest, int(np.diff(breaks, prepend=previous_break).max()) - 1)
+            previous_break = int(breaks[-1])
+    return max(longest, len(view) - previous_break - 1)
 
 
 def reject_overlong_cells(table: DeliveredTable, data: bytes | None = None) -> DeliveredTable:
@@ -235,18 +249,23 @@ def _guard_binary(raw: RawFile) -> None:
         )
 
 
-def decode_text(raw: RawFile, expected: str) -> tuple[str, list[str]]:
-    """Decode with the contract's encoding, falling back to detection (noted). Raises if nothing decodes."""
+def decode_text(raw: RawFile, expected: str) -> tuple[str, str, list[str]]:
+    """(text, encoding used, notes): decoded with the contract's encoding, falling back to detection
+    (noted). Raises if nothing decodes."""
     _guard_binary(raw)
     try:
         text, used = decode_delivery(raw.data, expected)
     except ParseError as err:
         problem = f"not decodable as {expected} or any supported encoding: {err}"
         raise DeliveryError(raw.path, problem) from err
+    return text, used, _encoding_notes(used, expected)
+
+
+def _encoding_notes(used: str, expected: str) -> list[str]:
     notes = [f"encoding {used}"]
     if used.replace("-sig", "") != expected.replace("-sig", ""):
         notes.append(f"encoding {used} detected where the contract says {expected}")
-    return text, notes
+    return notes
 
 
 def read_csv_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
@@ -256,8 +275,8 @@ def read_csv_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
     not kept, as they may be shifted into the wrong columns) instead of failing the whole file. So does a
     last line cut short where the file ends without a line break (a truncated file).
     """
-    text, notes = decode_text(raw, source.encoding)
-    header, frame, caught = _parse_csv(raw, text)
+    text, used, notes = decode_text(raw, source.encoding)
+    header, frame, caught = _parse_csv(raw, text, used)
     try:
         positions = resolve_headers(source, header, raw.path)
     except DeliveryError as err:
@@ -279,8 +298,11 @@ def read_csv_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
     return _with_bad_lines(table, bad_lines) if bad_lines else table
 
 
-def _parse_csv(raw: RawFile, text: str) -> tuple[list[str], pd.DataFrame, list[warnings.WarningMessage]]:
-    """(header cells, data rows with columns 0..n-1, pandas' warnings).
+def _parse_csv(
+    raw: RawFile, text: str, used: str
+) -> tuple[list[str], pd.DataFrame, list[warnings.WarningMessage]]:
+    """(header cells, data rows with columns 0..n-1, pandas' warnings), from `text`, the file decoded with
+    the encoding `used`.
 
     The header line is read as a data row (header=None) so that it alone fixes the number of fields: with
     pandas' own header handling a first data line longer than the header turns its leading fields into an
@@ -291,7 +313,7 @@ def _parse_csv(raw: RawFile, text: str) -> tuple[list[str], pd.DataFrame, list[w
             warnings.simplefilter("always", pd.errors.ParserWarning)
             # Bytes, not StringIO: pandas' C parser reads a text buffer through a slow chunked re-encoding.
             frame = pd.read_csv(
-                io.BytesIO(text.encode("utf-8")), encoding="utf-8", dtype=str, keep_default_na=False,
+                io.BytesIO(_as_utf8(raw, text, used)), encoding="utf-8-sig", dtype=str, keep_default_na=False,
                 na_filter=False, skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, on_bad_lines="warn",
                 header=None,
             )
@@ -301,6 +323,15 @@ def _parse_csv(raw: RawFile, text: str) -> tuple[list[str], pd.DataFrame, list[w
         raise DeliveryError(raw.path, f"malformed CSV: {err}") from err
     header = frame.iloc[0].tolist()
     return header, frame.iloc[1:].reset_index(drop=True), caught
+
+
+def _as_utf8(raw: RawFile, text: str, used: str) -> bytes:
+    """`text` as UTF-8 bytes, a leading BOM allowed: the delivered bytes themselves when they decoded as UTF-8
+    and held no BOM past the start (a file's size again saved, and the encoding's time)."""
+    after_leading_bom = len(UTF8_BOM) if raw.data.startswith(UTF8_BOM) else 0
+    if codecs.lookup(used).name in ("utf-8", "utf-8-sig") and raw.data.find(UTF8_BOM, after_leading_bom) < 0:
+        return raw.data
+    return text.encode("utf-8")
 
 
 def _delimiter_hint(header: list[str]) -> str:
@@ -439,12 +470,75 @@ def read_jsonl_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
     Lines end at LF, CRLF or CR only: str.splitlines would also split at U+2028 and other separators that
     JSON allows unescaped inside strings, breaking valid lines apart. Records become a frame every
     JSONL_CHUNK_LINES lines (the same columns, in order of first appearance, and values as one frame of all).
+
+    The text is decoded a block at a time (a whole roster decoded at once held ~0.8 GiB more). A file that
+    does not decode so with the contract's encoding, or that is unreadable, is read again decoded whole: the
+    encoding it falls back to and the problem reported are then exactly the whole file's.
     """
-    text, notes = decode_text(raw, source.encoding)
+    _guard_binary(raw)
+    try:
+        used, blocks = decode_in_blocks(raw.data, source.encoding)
+        return _jsonl_table(raw, source, _lines_of_blocks(blocks), _encoding_notes(used, source.encoding))
+    except (NotDecodableInBlocks, DeliveryError):
+        text, _, notes = decode_text(raw, source.encoding)
+        return _jsonl_table(raw, source, _lines(text), notes)
+
+
+def _lines_of_blocks(blocks: Iterator[str]) -> Iterator[str]:
+    """`_lines` of the blocks' text joined: every block but the last ends with a line break, whose empty
+    remainder is not a line of its own."""
+    ahead = next(blocks, None)
+    while ahead is not None:
+        block, ahead = ahead, next(blocks, None)
+        lines = _lines(block)
+        if ahead is None:
+            yield from lines
+            return
+        previous = next(lines)
+        for line in lines:
+            yield previous
+            previous = line
+
+
+class _EqualValuesShared:
+    """A chunk's frame with equal values as one object each. JSON decoding makes a new string for every value:
+    a roster's 'หญิง', grade and school ID repeated on every line were ~1.1 GB of a 1.65-million-line file's
+    strings, ~0.1 GB once shared (pandas' CSV parser shares them the same way). A column with more distinct
+    values than half a chunk (an ID) gains nothing: it is only copied from then on.
+
+    Every column is a new Series (pandas copies the array it is given): the parsed frame's columns are views
+    of one array of all its values, which any one of them left in place would keep alive whole."""
+
+    def __init__(self) -> None:
+        self.mostly_distinct: set[object] = set()
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({name: pd.Series(self._one_each(name, column.to_numpy(dtype=object)),
+                                             index=column.index, dtype=column.dtype)
+                             for name, column in frame.items()}, index=frame.index)
+
+    def _one_each(self, name: object, values: np.ndarray) -> np.ndarray:
+        if name not in self.mostly_distinct:
+            try:
+                codes, distinct = pd.factorize(values)
+            except TypeError:  # a JSON array or object (unhashable): left as it is, judged later
+                return values
+            if len(distinct) > len(values) // 2:
+                self.mostly_distinct.add(name)
+            elif len(distinct):
+                one_each = np.asarray(distinct, dtype=object).take(codes)
+                missing = codes < 0  # taken as the last distinct value above: put back as parsed
+                one_each[missing] = values[missing]
+                return one_each
+        return values
+
+
+def _jsonl_table(raw: RawFile, source: SourceFile, lines: Iterator[str], notes: list[str]) -> DeliveredTable:
+    share_equal_values = _EqualValuesShared()
     chunks: list[pd.DataFrame] = []
     records: list[dict[str, object]] = []
     line_numbers: list[int] = []
-    for number, line in enumerate(_lines(text), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -458,11 +552,10 @@ def read_jsonl_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
         records.append(record)
         line_numbers.append(number)
         if len(records) == JSONL_CHUNK_LINES:
-            chunks.append(pd.DataFrame.from_records(records))
+            chunks.append(share_equal_values(pd.DataFrame.from_records(records)))
             records = []
-    del text
     if records:
-        chunks.append(pd.DataFrame.from_records(records))
+        chunks.append(share_equal_values(pd.DataFrame.from_records(records)))
     if not chunks:
         raise DeliveryError(raw.path, "empty file (no JSON lines)")
     frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True, sort=False)

@@ -81,3 +81,34 @@ def test_bom_in_the_middle_is_removed() -> None:
 def test_decode_raises_when_nothing_decodes() -> None:
     with pytest.raises(ParseError):
         decode_delivery(b"ab\xff\xfe", expected="utf-8")
+
+
+@pytest.mark.parametrize("data, expected", [
+    (("เลขประจำตัว,ชั้น\r\n" * 40).encode("utf-8"), "utf-8"),
+    (b"\xef\xbb\xbf" + ("ชั้น,\ufeffป.๑\n" * 40).encode("utf-8"), "utf-8"),
+    (b"\xef\xbb\xbf" + ("ชั้น,ป.๑\n" * 40).encode("utf-8"), "utf-8-sig"),
+    (("ชั้น,ป.๑\n" * 40).encode("utf-8"), "utf-8-sig"),
+    (("ชั้น,ป.๑\n" * 40 + "ท้าย").encode("cp874"), "cp874"),
+    (("ชั้น,ป.๑\r" * 40).encode("utf-8"), "utf-8"),
+])
+def test_blocks_join_into_the_whole_files_text(data: bytes, expected: str) -> None:
+    """Decoded a few bytes at a time (blocks end just after a line feed, so none splits a character or a
+    CRLF), the text is decode_delivery's: BOM at the start read through, stray BOMs removed."""
+    from assets.parsing.encoding import decode_in_blocks
+
+    used, blocks = decode_in_blocks(data, expected, block_bytes=7)
+    pieces = list(blocks)
+    assert (("".join(pieces)), used) == decode_delivery(data, expected)
+    assert all(p.endswith("\n") for p in pieces[:-1])
+    assert len(pieces) > 1 or b"\n" not in data
+
+
+@pytest.mark.parametrize("data, expected", [
+    (THAI_CSV.encode("cp874"), "utf-8"),  # a byte that is not UTF-8: detection decides
+    (THAI_CSV.encode("utf-8"), "cp874"),  # UTF-8 Thai promised as cp874 would decode as mojibake
+])
+def test_what_needs_detection_is_not_decoded_in_blocks(data: bytes, expected: str) -> None:
+    from assets.parsing.encoding import NotDecodableInBlocks, decode_in_blocks
+
+    with pytest.raises(NotDecodableInBlocks):
+        list(decode_in_blocks(data, expected, block_bytes=7)[1])
