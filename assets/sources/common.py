@@ -200,15 +200,20 @@ def combine_reasons(reasons: list[pd.Series], index: pd.Index) -> pd.Series:
     """Per row, every present reason joined by '; ' (missing when the row has none)."""
     combined = _no_reasons(index)
     for r in reasons:
-        has = r.notna().to_numpy()
-        if not has.any():
-            continue
-        first = has & combined.isna().to_numpy()
-        more = has & ~first
-        combined[first] = r[first]
-        if more.any():
-            combined[more] = combined[more] + "; " + r[more]
+        add_reasons(combined, r)
     return combined
+
+
+def add_reasons(combined: pd.Series, r: pd.Series) -> None:
+    """`r`'s present reasons joined to `combined`'s (in place), after those already there."""
+    has = r.notna().to_numpy()
+    if not has.any():
+        return
+    first = has & combined.isna().to_numpy()
+    more = has & ~first
+    combined[first] = r[first]
+    if more.any():
+        combined[more] = combined[more] + "; " + r[more]
 
 
 def first_position_of_group(keys: pd.DataFrame, candidates: np.ndarray) -> np.ndarray:
@@ -253,7 +258,10 @@ def to_contract(
     expected_code = province.map(PROVINCES).astype("str") if ctx.province != NATIONAL else None
 
     values: dict[str, pd.Series] = {}
-    reasons = [] if extra_reasons is None else [extra_reasons.reset_index(drop=True)]
+    # Reasons are joined as each field is judged: one per field kept to the end was 8 bytes a row each.
+    row_reasons = _no_reasons(index)
+    if extra_reasons is not None:
+        add_reasons(row_reasons, extra_reasons.reset_index(drop=True))
     person_keys: pd.Series | None = None
     for field in fields.columns:
         if field == PERSON_ID:
@@ -261,7 +269,7 @@ def to_contract(
             values[_person_column(entity)] = person_keys.where(kind.notna())
             if "id_kind" in entity.column_names:
                 values["id_kind"] = kind
-            reasons.append(reason)
+            add_reasons(row_reasons, reason)
             continue
         column = entity.column(FIELD_TO_COLUMN.get(field, field))
         if column.name == "school_id":
@@ -272,9 +280,8 @@ def to_contract(
             missing = (converted.isna() & reason.isna()).to_numpy()
             reason = reason.where(~missing, f"{field}: required value missing")
         values[column.name] = converted.reset_index(drop=True)
-        reasons.append(reason.reset_index(drop=True))
+        add_reasons(row_reasons, reason.reset_index(drop=True))
 
-    row_reasons = combine_reasons(reasons, index)
     if table.row_problems is not None:  # a row that could not be read has no field values to judge
         row_reasons = table.row_problems.where(table.row_problems.notna(), row_reasons)
     row_reasons = _mark_duplicates(table, entity, values, row_reasons)
@@ -365,13 +372,17 @@ def _typed_rows(
         "source_row": pd.Series(table.source_row, index=table.fields.index),
     }
     columns = {}
+    every_row = bool(keep.all())
     for column in entity.all_columns:
-        series = values.get(column.name, lineage.get(column.name))
+        # popped: each converted column is freed once its typed copy is made, not after the last one's
+        series = values.pop(column.name, lineage.get(column.name))
         dtype = CONTRACT_DTYPES[column.type]
         if series is None:  # an optional column the province does not deliver at all
             columns[column.name] = pd.Series(pd.array([None] * n, dtype=dtype))
             continue
-        kept = series.reset_index(drop=True)[keep].reset_index(drop=True)
+        kept = series.reset_index(drop=True)
+        if not every_row:
+            kept = kept[keep].reset_index(drop=True)
         if column.type == "date":
             columns[column.name] = pd.to_datetime(kept).astype("datetime64[ns]").dt.normalize()
         elif column.type == "boolean":

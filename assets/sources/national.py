@@ -33,9 +33,10 @@ class NationalAdapter(ProvinceAdapter):
         province = codes.str[digits].map(PROVINCE_BY_CODE).astype("str")
         in_scope = province.notna().to_numpy()
         blank = codes.isna().to_numpy()
-        scoped = table.subset(in_scope)
         other = int((~in_scope & ~blank).sum())
-        scoped.notes = [*table.notes, f"{other} rows of other provinces out of scope (not counted as read)"]
+        del codes, province
+        table.keep_only(in_scope)  # in place: a national file is millions of rows, nearly all in scope
+        table.notes = [*table.notes, f"{other} rows of other provinces out of scope (not counted as read)"]
         if blank.any():
-            scoped.notes.append(f"{int(blank.sum())} rows with a blank {field}: province unknown, not read")
-        return to_contract(scoped, ctx)
+            table.notes.append(f"{int(blank.sum())} rows with a blank {field}: province unknown, not read")
+        return to_contract(table, ctx)

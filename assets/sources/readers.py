@@ -105,6 +105,13 @@ class DeliveredTable:
             None if self.row_problems is None else self.row_problems[keep].reset_index(drop=True),
         )
 
+    def keep_only(self, keep: np.ndarray) -> None:
+        """`subset` in place: the rows left out are freed now, where a subset would leave the whole table to
+        whoever still holds it (an adapter's caller does, until the adapter returns)."""
+        kept = self.subset(keep)
+        self.fields, self.source_row, self.agency = kept.fields, kept.source_row, kept.agency
+        self.sheet, self.row_problems = kept.sheet, kept.row_problems
+
 
 def delivered_fields(source: SourceFile) -> tuple[str, ...]:
     """Delivered fields of a source, in file order."""

@@ -96,3 +96,32 @@ def test_freed_memory_goes_back_to_the_system() -> None:
     assert release_free_memory() is True
     assert resident_mib() - before < 100
     assert len(kept) == 5000
+
+
+def test_rows_kept_in_place_free_the_whole_table() -> None:
+    """A national adapter keeps its sandbox provinces' rows in place (DeliveredTable.keep_only): the same rows
+    as `subset`, and the whole table's fields are freed at once, although its caller still holds the table."""
+    import gc
+    import weakref
+
+    import numpy as np
+    import pandas as pd
+
+    from assets.sources.readers import DeliveredTable
+
+    def table() -> DeliveredTable:
+        fields = pd.DataFrame({"school_id": ["1095", "1091", None, "1064"], "score": ["1", "2", "3", "4"]},
+                              dtype="str")
+        return DeliveredTable(fields, np.array([2, 3, 4, 5]), sheet=pd.Series(list("abcd"), dtype="str"),
+                              notes=["encoding cp874"])
+
+    keep = np.array([True, False, True, True])
+    expected = table().subset(keep)
+    in_place = table()
+    whole = weakref.ref(in_place.fields)
+    in_place.keep_only(keep)
+    gc.collect()
+    assert whole() is None
+    pd.testing.assert_frame_equal(in_place.fields, expected.fields)
+    assert in_place.source_row.tolist() == [2, 4, 5] and in_place.sheet.tolist() == ["a", "c", "d"]
+    assert in_place.notes == ["encoding cp874"] and in_place.agency is None and in_place.row_problems is None
