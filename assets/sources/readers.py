@@ -478,7 +478,7 @@ def read_jsonl_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
     JSON allows unescaped inside strings, breaking valid lines apart. Records become a frame every
     JSONL_CHUNK_LINES lines (the same columns, in order of first appearance, and values as one frame of all).
 
-    The text is decoded a block at a time (a whole roster decoded at once held ~0.8 GiB more). A file that
+    The text is decoded a block at a time (a 455 MB roster's text decoded whole was 642 MiB). A file that
     does not decode so with the contract's encoding, or that is unreadable, is read again decoded whole: the
     encoding it falls back to and the problem reported are then exactly the whole file's.
     """
