@@ -2,7 +2,7 @@
 moment's worth.
 
 CPython frees a large file's frames to the C allocator, and glibc keeps most of that in its heap for the
-process's next allocations: a read-ahead worker that had adapted a 455 MB roster still held 756 MiB (472 MiB
+process's next allocations: a read-ahead worker that had adapted a 337 MB roster still held 645 MiB (343 MiB
 after the trim) while it waited for its next file, next to the other worker and the run's process (the run's
 peak is the sum of the three). `malloc_trim` returns the heap's free pages. On a C library without it this
 does nothing.
