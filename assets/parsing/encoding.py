@@ -65,16 +65,14 @@ def decode_delivery(data: bytes, expected: str | None = None) -> tuple[str, str]
     removed. Raises ParseError when nothing decodes.
     """
     if expected is not None:
-        codec = _normalised_codec(expected)
-        if codec == "utf-8" and data.startswith(UTF8_BOM):
-            codec = "utf-8-sig"  # a BOM on a file promised as plain UTF-8 is harmless: read through it
+        codec, used = _expected_codec(data, expected)
         try:
             text = data.decode(codec)
         except UnicodeDecodeError:
             pass
         else:
             if not (codec == "cp874" and _looks_like_utf8_misread(data)):
-                return _strip_stray_boms(text), expected if codec == _normalised_codec(expected) else codec
+                return _strip_stray_boms(text), used
     detected = detect_encoding(data)
     return _strip_stray_boms(data.decode(detected)), detected
 
@@ -96,15 +94,10 @@ def decode_in_blocks(data: bytes, expected: str, block_bytes: int | None = None)
     Raises NotDecodableInBlocks, at once or from the iterator at the block that fails, where
     `decode_delivery` would fall back to detection: the caller reads the whole file that way instead."""
     block_bytes = block_bytes or TEXT_BLOCK_BYTES
-    codec = _normalised_codec(expected)
-    start = 0
-    if codec == "utf-8" and data.startswith(UTF8_BOM):
-        codec = "utf-8-sig"  # as decode_delivery: a BOM on a file promised as plain UTF-8 is read through
-    if codec == "utf-8-sig" and data.startswith(UTF8_BOM):
-        start = len(UTF8_BOM)
+    codec, used = _expected_codec(data, expected)
+    start = len(UTF8_BOM) if codec == "utf-8-sig" and data.startswith(UTF8_BOM) else 0
     if codec == "cp874" and _looks_like_utf8_misread(data):
         raise NotDecodableInBlocks(expected)
-    used = expected if codec == _normalised_codec(expected) else codec
     block_codec = "utf-8" if codec == "utf-8-sig" else codec  # the BOM at the start is skipped above
 
     def blocks() -> Iterator[str]:
@@ -120,6 +113,14 @@ def decode_in_blocks(data: bytes, expected: str, block_bytes: int | None = None)
             position = end
 
     return used, blocks()
+
+
+def _expected_codec(data: bytes, expected: str) -> tuple[str, str]:
+    """(codec to decode with, the encoding name to report) for a file promised in `expected`."""
+    codec = _normalised_codec(expected)
+    if codec == "utf-8" and data.startswith(UTF8_BOM):
+        codec = "utf-8-sig"  # a BOM on a file promised as plain UTF-8 is harmless: read through it
+    return codec, expected if codec == _normalised_codec(expected) else codec
 
 
 def _normalised_codec(name: str) -> str:
