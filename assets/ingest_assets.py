@@ -112,14 +112,15 @@ def _run_ingest_steps(context: AssetExecutionContext) -> list[tuple[str, str]]:
     return [step for step in province_entities() if step_key(*step) in step_keys]
 
 
-def plan_read_ahead(context: AssetExecutionContext, landing: Path, years: list[int], archive_dir: Path,
+def plan_read_ahead(context: AssetExecutionContext, paths: ProjectPaths, years: list[int],
                     pseudonym_key: bytes) -> None:
     """At the run's first ingest step: every file of the run's ingest steps, to the read-ahead workers."""
     ahead = read_ahead()
     if not ahead.workers or ahead.planned_for(context.run_id):
         return
-    tasks = run_tasks(landing, _run_ingest_steps(context), years)
-    ahead.plan(context.run_id, tasks, read_task, archive_dir, pseudonym_key, first=read_first(tasks))
+    tasks = run_tasks(paths.landing_path, _run_ingest_steps(context), years)
+    ahead.plan(context.run_id, tasks, read_task, paths.archive_path, pseudonym_key, first=read_first(tasks),
+               spill_to=Path(paths.home))
 
 
 def validate_files(outcomes: list[FileOutcome], entity: str, province: str, reference: Reference,
@@ -221,7 +222,7 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
         wh = warehouse.get_warehouse()
         years = [int(k) for k in context.partition_keys]
         try:
-            plan_read_ahead(context, paths.landing_path, years, paths.archive_path, key)
+            plan_read_ahead(context, paths, years, key)
         except Exception as err:  # noqa: BLE001 - an optimisation: without it each step reads its own files
             context.log.warning(f"files not read ahead ({type(err).__name__}: {err}); steps read their own")
         tasks = ingest_tasks(paths.landing_path, province, entity_name, years)

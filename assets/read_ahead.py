@@ -12,6 +12,14 @@ A command that knows a run is coming (`edusandbox run`) starts the workers first
 files its run will ingest before the run exists (assets/ingest_order.py): the workers read while the run's
 process imports Dagster and GX, and the first step's plan keeps what they read.
 
+A worker writes each file's result to disk (a pickle under the run's home, `read_ahead/`) and the step that
+takes it loads it from there: handed over through the pool's pipe, every result was unpickled in the run's
+process as soon as it arrived, so the results read for later steps sat in that process's memory beside the
+step it was validating and loading (at 9 M students the run's process peaked at 4.6-4.7 GB in the NT/O-NET
+step, 2.7-2.8 GB so; the ingest's process tree at 5.2-5.3 GB, 4.2 GB so). A result that cannot be written
+goes through the pipe as before; a process killed mid-run leaves its folder behind, removed by the next one
+that plans.
+
 Memory stays bounded: a file starts while fewer than `workers + ahead` files that the steps take before it
 are read and not yet taken, or else while the files read and not taken add up to no more than a budget of
 delivered bytes (EDUSANDBOX_READ_AHEAD_MIB, 512 MiB by
@@ -35,6 +43,9 @@ import atexit
 import importlib
 import multiprocessing
 import os
+import pickle
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -101,6 +112,9 @@ class ReadAhead:
         self._reader: Callable[..., Any] | None = None
         self._args: tuple[Any, ...] = ()
         self._preload: tuple[str, ...] = ()
+        self._spill_folder: Path | None = None
+        """Where the workers write this process's results (`spill_folder`): made at the first plan given a
+        home."""
         self.taken_ahead = 0
         """Files whose read-ahead result a step took (for the run log and the tests)."""
 
@@ -116,21 +130,25 @@ class ReadAhead:
             self._executor = None
 
     def plan(self, run_id: str | None, tasks: list[ReadTask], reader: Callable[..., Any], *args: Any,
-             first: Collection[ReadTask] = ()) -> None:
+             first: Collection[ReadTask] = (), spill_to: Path | None = None) -> None:
         """Starts reading `tasks` with `reader(task, *args)`, a module-level function. `tasks` are in the
         order the steps will take them; the reads start in that order too, except for those in `first`
         (files slow to read whose steps run last: see assets/ingest_order.py), which start early (read_order).
 
         Of the previous plan's files, those read or being read with the same reader and arguments are kept
         when this plan wants them too (`edusandbox run` plans before the run exists, run_id None, and the
-        run's first ingest step plans again); the rest of it is dropped."""
+        run's first ingest step plans again); the rest of it is dropped.
+
+        With `spill_to` (the run's home), results wait on disk under it until taken (module docstring)."""
         same_reading = (reader, args) == (self._reader, self._args)
         wanted = set(tasks)
         kept = {t: f for t, f in self._futures.items() if same_reading and t in wanted}
         for task, future in self._futures.items():
             if task not in kept:
-                future.cancel()
+                _drop(future)
         self._futures = kept
+        if spill_to is not None and self._spill_folder is None and self.workers:
+            self._spill_folder = spill_folder(spill_to)
         self._run_id, self._reader, self._args = run_id, reader, args
         self._taken_at = {task: position for position, task in enumerate(tasks)}
         self._queue = [t for t in read_order(tasks, first) if t not in kept] if self.workers else []
@@ -144,6 +162,8 @@ class ReadAhead:
         try:
             if future is not None:
                 result = future.result()
+                if isinstance(result, OnDisk):
+                    result = result.load()
                 self.taken_ahead += 1
                 return result
         except BrokenProcessPool:  # a worker died (killed, out of memory): read here; a new pool next time
@@ -191,8 +211,10 @@ class ReadAhead:
     def _fill(self) -> None:
         while self._queue and self._room_for(self._queue[0]):
             task = self._queue.pop(0)
+            call = (self._reader, task, *self._args) if self._spill_folder is None else (
+                _read_to_disk, self._spill_folder, self._reader, task, *self._args)
             try:
-                self._futures[task] = self._pool().submit(self._reader, task, *self._args)  # type: ignore[arg-type]
+                self._futures[task] = self._pool().submit(*call)  # type: ignore[arg-type]
             except BrokenProcessPool:
                 self._executor = None
                 self._queue.insert(0, task)
@@ -219,7 +241,7 @@ class ReadAhead:
 
     def _drop_pending(self) -> None:
         for future in self._futures.values():
-            future.cancel()
+            _drop(future)
         self._futures.clear()
         self._queue.clear()
 
@@ -235,6 +257,9 @@ class ReadAhead:
             process.terminate()
         for process in processes:
             process.join(timeout=10)
+        if self._spill_folder is not None:
+            shutil.rmtree(self._spill_folder, ignore_errors=True)
+            self._spill_folder = None
 
 
 def read_order(tasks: list[ReadTask], first: Collection[ReadTask]) -> list[ReadTask]:
@@ -247,6 +272,78 @@ def read_order(tasks: list[ReadTask], first: Collection[ReadTask]) -> list[ReadT
     alternated = [t for pair in zip(slow, rest, strict=False) for t in pair]
     shorter = min(len(slow), len(rest))
     return alternated + slow[shorter:] + rest[shorter:]
+
+
+SPILL_FOLDER = "read_ahead"
+
+
+@dataclass(frozen=True)
+class OnDisk:
+    """A worker's result, pickled to a file: `load` reads it into the taking process and deletes the file."""
+
+    path: Path
+
+    def load(self) -> Any:
+        try:
+            with self.path.open("rb") as file:
+                return pickle.load(file)
+        finally:
+            self.path.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _read_to_disk(folder: Path, reader: Callable[..., T], *args: Any) -> T | OnDisk:
+    """In a worker: `reader(*args)` written to a file in `folder`; the result itself if it cannot be written
+    (a full disk, a folder removed), so that it still reaches the step, through the pipe."""
+    result = reader(*args)
+    path: Path | None = None
+    try:
+        descriptor, name = tempfile.mkstemp(suffix=".pickle", dir=folder)
+        path = Path(name)
+        with os.fdopen(descriptor, "wb") as file:
+            pickle.dump(result, file, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError:
+        if path is not None:
+            path.unlink(missing_ok=True)
+        return result
+    return OnDisk(path)
+
+
+def _drop(future: Future[Any]) -> None:
+    """Cancels a read nobody will take; one already done (or running, when done) leaves no file behind."""
+    if not future.cancel():
+        future.add_done_callback(_discard_result)
+
+
+def _discard_result(future: Future[Any]) -> None:
+    if future.cancelled() or future.exception() is not None:
+        return
+    if isinstance(result := future.result(), OnDisk):
+        result.discard()
+
+
+def spill_folder(home: Path) -> Path:
+    """This process's own folder under `<home>/read_ahead/`, after removing those of processes no longer
+    running (a run killed outright cannot remove its own)."""
+    root = home / SPILL_FOLDER
+    root.mkdir(parents=True, exist_ok=True)
+    for folder in root.glob("pid*-*"):
+        owner = folder.name.removeprefix("pid").split("-", 1)[0]
+        if not (owner.isdigit() and _running(int(owner))):
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"pid{os.getpid()}-", dir=root))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: running
+        return True
+    return True
 
 
 def _start_worker(parent: int, modules: tuple[str, ...]) -> None:

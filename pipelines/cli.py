@@ -80,7 +80,8 @@ def _read_before_the_run(settings: Settings, provinces: list[str], years: tuple[
         key = load_pseudonym_key()
     except (OSError, PseudonymKeyError):
         return
-    workers.plan(None, tasks, read_task, settings.archive_dir, key, first=read_first(tasks))
+    workers.plan(None, tasks, read_task, settings.archive_dir, key, first=read_first(tasks),
+                 spill_to=settings.home)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

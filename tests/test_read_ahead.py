@@ -17,7 +17,16 @@ import pytest
 from assets.content_address import sha256_of
 from assets.file_reading import FileOutcome, read_task
 from assets.ingest_order import ingest_tasks
-from assets.read_ahead import WORKER_NICENESS, ReadAhead, ReadTask, read_order
+from assets.read_ahead import (
+    SPILL_FOLDER,
+    WORKER_NICENESS,
+    OnDisk,
+    ReadAhead,
+    ReadTask,
+    _read_to_disk,
+    read_order,
+    spill_folder,
+)
 from pipelines.settings import REPO_ROOT
 
 KEY = b"read-ahead test key, not a secret"
@@ -305,3 +314,67 @@ def test_a_plan_with_other_reading_arguments_or_files_drops_the_earlier_reads(
     ahead.plan("run-9", tasks[1:], read_task, tmp_path / "other-archive", KEY)
     assert tasks[0] not in ahead._futures and tasks[0] not in ahead._queue
     assert all(ahead._futures[task] is again[task] for task in tasks[1:])
+
+
+def _spilled(home: Path) -> list[Path]:
+    return sorted((home / SPILL_FOLDER).glob("pid*-*/*.pickle"))
+
+
+def _wait_until_read(ahead: ReadAhead) -> None:
+    for future in list(ahead._futures.values()):
+        future.result(timeout=120)
+
+
+def test_results_wait_on_disk_not_in_the_run_process_until_a_step_takes_them(
+        ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
+    """What the workers read for later steps must not sit in the run's memory beside the step loading."""
+    tasks = _tasks(landing)
+    home = tmp_path / "home"
+    ahead.plan("run-12", tasks, read_task, tmp_path / "archive", KEY, spill_to=home)
+    _wait_until_read(ahead)
+    assert all(isinstance(f.result(), OnDisk) for f in ahead._futures.values())  # in this process: a path
+    assert len(_spilled(home)) == len(tasks)
+    for count, task in enumerate(tasks, start=1):
+        _assert_same(ahead.take(task, read_task, tmp_path / "archive", KEY),
+                     read_task(task, tmp_path / "archive", KEY))
+        assert len(_spilled(home)) == len(tasks) - count  # each file deleted once loaded
+    assert ahead.taken_ahead == len(tasks)
+    folder = ahead._spill_folder
+    assert folder is not None and folder.parent == home / SPILL_FOLDER and folder.name.startswith(
+        f"pid{os.getpid()}-")
+    ahead.close()
+    assert not folder.exists()
+
+
+def test_reads_no_step_will_take_leave_no_file_on_disk(
+        ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
+    tasks = _tasks(landing)
+    home = tmp_path / "home"
+    ahead.plan("run-13", tasks, read_task, tmp_path / "archive", KEY, spill_to=home)
+    _wait_until_read(ahead)
+    assert len(_spilled(home)) == len(tasks)
+    ahead.plan("run-14", tasks[:1], read_task, tmp_path / "archive", KEY, spill_to=home)  # two dropped
+    assert len(_spilled(home)) == 1
+    ahead.plan("run-15", [], read_task, tmp_path / "archive", KEY, spill_to=home)
+    assert _spilled(home) == []
+
+
+def test_a_result_that_cannot_be_written_comes_through_the_pipe(tmp_path: Path) -> None:
+    assert _read_to_disk(tmp_path / "removed", _process_and_square, 7) == (os.getpid(), 49)
+    written = _read_to_disk(tmp_path, _process_and_square, 7)
+    assert isinstance(written, OnDisk) and written.load() == (os.getpid(), 49) and not written.path.exists()
+
+
+def test_the_folders_of_processes_no_longer_running_are_removed(tmp_path: Path) -> None:
+    """A run killed outright (SIGKILL, out of memory) cannot remove its own results; the next one does."""
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    root = tmp_path / SPILL_FOLDER
+    dead = root / f"pid{finished.stdout.strip()}-abc"
+    living = root / f"pid{os.getppid()}-def"
+    for folder in (dead, living):
+        folder.mkdir(parents=True)
+        (folder / "result.pickle").write_bytes(b"x" * 10)
+    mine = spill_folder(tmp_path)
+    assert not dead.exists() and (living / "result.pickle").exists()
+    assert mine.parent == root and mine.exists() and mine != living
