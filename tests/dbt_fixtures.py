@@ -227,6 +227,8 @@ class DbtBuild:
     seconds: float
     warehouse: Path | None = None
     """The DuckDB file, for DuckDB builds."""
+    output: str = ""
+    """What dbt printed (its standard output)."""
 
     def run_results(self) -> dict[str, Any]:
         return json.loads((self.target_path / "run_results.json").read_text(encoding="utf-8"))
@@ -259,7 +261,7 @@ def run_dbt_build(work_dir: Path, env: dict[str, str], *arguments: str,
     if done.returncode != (1 if failing else 0):
         raise AssertionError(f"dbt {command} exited {done.returncode}:\n{done.stdout[-6000:]}\n"
                              f"{done.stderr[-2000:]}")
-    return DbtBuild(target_path=target_path, seconds=seconds)
+    return DbtBuild(target_path=target_path, seconds=seconds, output=done.stdout)
 
 
 _DUCKDB_BUILDS: dict[str, DbtBuild] = {}

@@ -26,6 +26,8 @@ import duckdb
 import pytest
 
 from dbt_project.scripts import make_indicator_docs
+from pipelines.resources.warehouse import Warehouse
+from pipelines.settings import DUCKDB_MEMORY_LIMIT_ENV
 from tests.dbt_fixtures import (
     DbtBuild,
     fixture_duckdb_build,
@@ -173,6 +175,16 @@ def test_folded_column_rules_fail_naming_each_column_and_counting_each_value(bui
                                                  + result["relation_name"]).fetchall())
                   for name, result in results.items()}
     assert stored == expected
+
+
+def test_dbt_connects_with_the_warehouse_memory_limit(build: DbtBuild, tmp_path: Path) -> None:
+    """The limit the warehouse hands dbt (pipelines/settings.py) reaches dbt's DuckDB through profiles.yml."""
+    assert build.warehouse is not None
+    wh = Warehouse.from_url(f"duckdb:///{build.warehouse}")
+    shown = run_dbt_build(tmp_path, {**wh.dbt_env(), DUCKDB_MEMORY_LIMIT_ENV: "1GB"}, "--inline",
+                          "select current_setting('memory_limit') as memory_limit", "--output", "json",
+                          command="show")
+    assert '"memory_limit": "953.6 MiB"' in shown.output
 
 
 def test_every_model_that_computes_an_indicator_has_unit_tests(build: DbtBuild) -> None:

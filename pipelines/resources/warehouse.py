@@ -36,6 +36,7 @@ from sqlalchemy.engine import URL, make_url
 
 from assets.contract.entities import ENTITIES, ColumnType, Entity
 from pipelines.failpoints import failpoint
+from pipelines.settings import DUCKDB_MEMORY_LIMIT_ENV, duckdb_memory_limit
 
 RAW_SCHEMA = "raw"
 QUARANTINE_TABLE = f"{RAW_SCHEMA}.quarantine"
@@ -297,7 +298,8 @@ class DuckDBWarehouse(Warehouse):
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
-                connection = duckdb.connect(str(self.path), read_only=read_only)
+                connection = duckdb.connect(str(self.path), read_only=read_only,
+                                            config={"memory_limit": duckdb_memory_limit()})
                 break
             except duckdb.IOException as err:  # another process holds the write lock: wait for it
                 if "lock" not in str(err).lower() or time.monotonic() > deadline:
@@ -346,7 +348,8 @@ class DuckDBWarehouse(Warehouse):
             cursor.unregister("incoming_rows")
 
     def dbt_env(self) -> dict[str, str]:
-        return {"EDUSANDBOX_DBT_TARGET": "duckdb", "EDUSANDBOX_DUCKDB_PATH": str(self.path)}
+        return {"EDUSANDBOX_DBT_TARGET": "duckdb", "EDUSANDBOX_DUCKDB_PATH": str(self.path),
+                DUCKDB_MEMORY_LIMIT_ENV: duckdb_memory_limit()}
 
     def ensure_raw_tables(self, entities: Iterable[Entity]) -> None:
         super().ensure_raw_tables(entities)
