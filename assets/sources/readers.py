@@ -42,6 +42,7 @@ from assets.parsing.encoding import UTF8_BOM, NotDecodableInBlocks, decode_deliv
 from assets.parsing.errors import ParseError
 from assets.parsing.text import shorten
 from assets.sources.base import DeliveryError
+from assets.sources.sheet_xml import Cells, plain_sheet_rows, row_number_of
 
 # EMIS enrolment files are not in the landing FIELDS table (their rows are grades, not records of one
 # entity field each): these are their delivered fields, in file order.
@@ -686,7 +687,7 @@ def read_xlsx_table(raw: RawFile, source: SourceFile, agency: str | None = None)
         raise _xlsx_error(raw.path, err) from err
     try:
         wanted = _sheets_to_read(raw.path, source, workbook.sheetnames, agency)
-        parts = [_read_sheet(raw, source, workbook[sheet], sheet, sheet_agency)
+        parts = [_read_sheet_plain_or_parsed(raw, source, workbook[sheet], sheet, sheet_agency)
                  for sheet_agency, sheet in wanted]
     except DeliveryError:
         raise
@@ -735,12 +736,9 @@ def _sheets_to_read(
     return pairs
 
 
-Cells = dict[int, object]
-"""One sheet row as its cells: column number (1-based) → value."""
-
-
-def _sheet_rows(sheet: object) -> Iterator[tuple[int, Cells]]:
-    """(sheet row number, cells) for each row element of the sheet XML, in file order.
+def _sheet_rows(sheet: object, plain: bool = False) -> Iterator[tuple[int, Cells]]:
+    """(sheet row number, cells) for each row element of the sheet XML, in file order; with `plain`, read by
+    assets/sources/sheet_xml.py where the sheet allows (NotPlainSheet where it does not).
 
     Not openpyxl's `iter_rows`, which pads every row to the sheet's declared dimension (a forged
     A1:XFD1048576 would mean 17 billion cells) and silently drops a row numbered at or below the one before it
@@ -756,23 +754,16 @@ def _sheet_rows(sheet: object) -> Iterator[tuple[int, Cells]]:
                          workbook._timedelta_formats)
     row_number = 0
     with sheet._get_source() as xml:  # type: ignore[attr-defined]
+        if plain:
+            yield from plain_sheet_rows(xml, typing)
+            return
         for _, element in ElementTree.iterparse(xml):
             if element.tag != ROW_TAG:
                 continue
             number = element.get("r")
-            row_number = _row_number(number) if number else row_number + 1
+            row_number = row_number_of(number) if number else row_number + 1
             yield row_number, typing.cells(element)
             element.clear()
-
-
-def _row_number(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:  # "5.0" is accepted as openpyxl accepts it; "5.5" is a damaged sheet
-        value = float(text)
-        if not value.is_integer():
-            raise ValueError(f"{text} is not a valid row number") from None
-        return int(value)
 
 
 _COORDINATE = re.compile(r"([A-Z]{1,3})\d+")
@@ -805,13 +796,13 @@ class _CellTyping:
         column = 0
         for element in row:
             coordinate = element.get("r")
-            column = self._column_of(coordinate) if coordinate else column + 1
+            column = self.column_of(coordinate) if coordinate else column + 1
             value = self._value(element)
             if value is not None:
                 found[column] = value
         return found
 
-    def _column_of(self, coordinate: str) -> int:
+    def column_of(self, coordinate: str) -> int:
         """The column number of a reference such as "AB12", by openpyxl's rules (a bad one raises there)."""
         match = _COORDINATE.fullmatch(coordinate)
         if match is None:
@@ -826,8 +817,12 @@ class _CellTyping:
         text = element.findtext(self.value_tag, None) or None
         if text is None:
             return None
+        return self.typed(kind, text, element.get("s"))
+
+    def typed(self, kind: str, text: str, style: str | None) -> object:
+        """The value of a cell of type `kind` (the `t` attribute) whose <v> holds `text` (not empty)."""
         if kind == "n":
-            return self._number(text, element.get("s"))
+            return self._number(text, style)
         if kind == "s":
             return self.shared_strings[int(text)]
         if kind == "b":
@@ -877,10 +872,21 @@ def _as_tuple(cells: Cells, width: int | None = None) -> tuple[object, ...]:
     return tuple(cells.get(column) for column in range(1, width + 1))
 
 
+def _read_sheet_plain_or_parsed(raw: RawFile, source: SourceFile, sheet: object, name: str,
+                                agency: str | None) -> DeliveredTable:
+    """The sheet read from its plain XML (assets/sources/sheet_xml.py) when that reads it whole; else, and
+    whenever reading it so fails for any reason, parsed by ElementTree, whose reading or refusal decides (the
+    plain reader may meet another of a damaged sheet's faults first)."""
+    try:
+        return _read_sheet(raw, source, sheet, name, agency, plain=True)
+    except Exception:  # noqa: BLE001 - NotPlainSheet, or a fault the parser is to report
+        return _read_sheet(raw, source, sheet, name, agency, plain=False)
+
+
 def _read_sheet(
-    raw: RawFile, source: SourceFile, sheet: object, name: str, agency: str | None
+    raw: RawFile, source: SourceFile, sheet: object, name: str, agency: str | None, plain: bool = False
 ) -> DeliveredTable:
-    rows = _ordered_rows(raw.path, name, _sheet_rows(sheet))
+    rows = _ordered_rows(raw.path, name, _sheet_rows(sheet, plain))
     top: dict[int, Cells] = {}
     after_top: list[tuple[int, Cells]] = []
     for number, cells in rows:

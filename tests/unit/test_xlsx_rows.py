@@ -86,20 +86,26 @@ def with_hand_written_rows(data: bytes) -> bytes:
     return target.getvalue()
 
 
+READINGS = pytest.mark.parametrize("plain", [False, True], ids=["parsed", "plain"])
+"""Each sheet is read both ways: parsed by ElementTree, and as plain XML (assets/sources/sheet_xml.py)."""
+
+
+@READINGS
 @pytest.mark.parametrize("writer", ["openpyxl", "xlsxwriter"])
-def test_cells_are_typed_as_openpyxl_types_them(tmp_path: Path, writer: str) -> None:
+def test_cells_are_typed_as_openpyxl_types_them(tmp_path: Path, writer: str, plain: bool) -> None:
     data = workbook_bytes(tmp_path, writer)
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    ours = list(_sheet_rows(book.active))
+    ours = list(_sheet_rows(book.active, plain))
     assert ours == list(openpyxl_rows(book.active))
     assert any(isinstance(value, dt.datetime) for _, cells in ours for value in cells.values())
     assert "รหัส" in [value for _, cells in ours for value in cells.values()]
 
 
-def test_rows_other_writers_produce_are_typed_as_openpyxl_types_them(tmp_path: Path) -> None:
+@READINGS
+def test_rows_other_writers_produce_are_typed_as_openpyxl_types_them(tmp_path: Path, plain: bool) -> None:
     data = with_hand_written_rows(workbook_bytes(tmp_path))
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    ours = list(_sheet_rows(book.active))
+    ours = list(_sheet_rows(book.active, plain))
     assert ours == list(openpyxl_rows(book.active))
     by_row = dict(ours)
     assert by_row[2][2] == dt.datetime(2011, 5, 16)  # a date cell comes back as a date, not a serial number
@@ -109,7 +115,8 @@ def test_rows_other_writers_produce_are_typed_as_openpyxl_types_them(tmp_path: P
     assert isinstance(by_row[9][28], dt.datetime)  # style 1 is openpyxl's date format
 
 
-def test_a_bad_cell_reference_or_row_number_is_an_error_not_a_guess(tmp_path: Path) -> None:
+@READINGS
+def test_a_bad_cell_reference_or_row_number_is_an_error_not_a_guess(tmp_path: Path, plain: bool) -> None:
     base = workbook_bytes(tmp_path)
     for broken in (b'<row r="7"><c r="7A"><v>1</v></c></row>', b'<row r="7.5"><c r="A7"><v>1</v></c></row>'):
         source, target = io.BytesIO(base), io.BytesIO()
@@ -121,7 +128,7 @@ def test_a_bad_cell_reference_or_row_number_is_an_error_not_a_guess(tmp_path: Pa
                 new.writestr(info, content)
         book = openpyxl.load_workbook(io.BytesIO(target.getvalue()), read_only=True, data_only=True)
         with pytest.raises(Exception) as ours:
-            list(_sheet_rows(book.active))
+            list(_sheet_rows(book.active, plain))
         with pytest.raises(Exception) as theirs:
             list(openpyxl_rows(book.active))
         assert type(ours.value) is type(theirs.value)
