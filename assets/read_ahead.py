@@ -168,6 +168,8 @@ class ReadAhead:
                 return result
         except BrokenProcessPool:  # a worker died (killed, out of memory): read here; a new pool next time
             self._executor = None
+        except (OSError, EOFError, pickle.UnpicklingError):  # its file removed or cut short: read here
+            pass
         finally:
             self._fill()
         return reader(task, *args)

@@ -346,6 +346,20 @@ def test_results_wait_on_disk_not_in_the_run_process_until_a_step_takes_them(
     assert not folder.exists()
 
 
+def test_a_result_file_removed_or_cut_short_means_the_step_reads_the_file_itself(
+        ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
+    tasks = _tasks(landing)
+    home = tmp_path / "home"
+    ahead.plan("run-16", tasks, read_task, tmp_path, KEY, spill_to=home)
+    _wait_until_read(ahead)
+    removed, cut = (ahead._futures[task].result().path for task in tasks[:2])
+    removed.unlink()
+    cut.write_bytes(cut.read_bytes()[:100])
+    for task in tasks:
+        _assert_same(ahead.take(task, read_task, tmp_path, KEY), read_task(task, tmp_path, KEY))
+    assert ahead.taken_ahead == 1 and _spilled(home) == []
+
+
 def test_reads_no_step_will_take_leave_no_file_on_disk(
         ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
     tasks = _tasks(landing)
