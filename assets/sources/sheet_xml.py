@@ -26,6 +26,9 @@ Cells = dict[int, object]
 SHEET_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 ROW_TAG = f"{{{SHEET_MAIN_NS}}}row"
 READ_CHARACTERS = 4 * 2**20
+MAX_PENDING_CHARACTERS = 32 * 2**20
+"""Text held while looking for the rows, the end of a row or the end of the sheet: beyond it (a forged sheet)
+the parser, which streams, reads the sheet."""
 
 
 class NotPlainSheet(Exception):
@@ -254,6 +257,9 @@ class _Text:
             raise NotPlainSheet("a comment, CDATA or processing instruction")
 
     def read_more(self) -> None:
+        if len(self.buffer) - self.position > MAX_PENDING_CHARACTERS:
+            raise NotPlainSheet(f"over {MAX_PENDING_CHARACTERS:,} characters without the end of a row, the "
+                                "rows or the sheet")
         block = self.xml.read(READ_CHARACTERS)
         try:
             decoded = self.decoder.decode(block, final=not block)

@@ -244,3 +244,19 @@ def test_block_boundaries_do_not_change_the_rows(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(sheet_xml, "READ_CHARACTERS", 3)
     assert _outcome(commented, True)[0] is NotPlainSheet
     assert re.search("comment", _outcome(commented, True)[1])
+
+
+def test_text_held_while_looking_for_the_end_of_a_row_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forged sheet (a giant row, a head or tail of megabytes) is left to the parser, which streams."""
+    monkeypatch.setattr(sheet_xml, "READ_CHARACTERS", 16)
+    monkeypatch.setattr(sheet_xml, "MAX_PENDING_CHARACTERS", 500)  # longest row above: 366, the head 235
+    long_text = "ก" * 600
+    long_row = f'<row r="20"><c r="A20" t="inlineStr"><is><t>{long_text}</t></is></c></row>'
+    for sheet in (_sheet(PLAIN_ROWS + long_row),
+                  _sheet(PLAIN_ROWS, head=DECLARATION + ROOT + f'<sheetPr codeName="{"x" * 600}"/>'),
+                  _sheet(PLAIN_ROWS, tail=f'<pageSetup paperSize="{"9" * 600}"/></worksheet>')):
+        plain, parsed = _assert_never_other_rows(_workbook(sheet))
+        assert plain[0] is NotPlainSheet and "without the end" in plain[1] and isinstance(parsed, list)
+        monkeypatch.setattr(sheet_xml, "MAX_PENDING_CHARACTERS", 2000)
+        assert _assert_never_other_rows(_workbook(sheet))[0] == parsed
+        monkeypatch.setattr(sheet_xml, "MAX_PENDING_CHARACTERS", 500)
