@@ -624,7 +624,7 @@ _EXCEL_MAX_ROWS = 1_048_576
 # inflates a member past the size the directory declares (it fails the CRC check instead), so the declared
 # sizes bound what reading can cost. A province workbook of ~100,000 rows inflates to well under 100 MiB,
 # and a sheet at Excel's 1,048,576-row limit to about 1 GiB (Mae Hong Son's roster at national benchmark
-# scale: 680,000 rows, 1.9 GiB over five sheets); worksheet XML deflates about 10:1, a bomb's zeros about
+# scale: 1.65 M rows, 967 MiB over five sheets); worksheet XML deflates about 10:1, a bomb's zeros about
 # 1000:1, so the ratio guard catches bombs and the total only bounds an honest but absurd workbook.
 MAX_XLSX_MEMBERS = 10_000
 MAX_XLSX_INFLATED_BYTES = 4 * 2**30

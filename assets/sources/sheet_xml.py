@@ -1,8 +1,8 @@
 """Rows of a worksheet's XML read with regular expressions instead of an XML parser, for plain sheets.
 
 ElementTree builds an element for every cell, value and inline string and hands each to Python: Mae Hong Son's
-roster is the slowest file to read at national scale (680,000 rows, 1 GB of sheet XML, 93 s). At a third of
-that scale its rows took 21.2 s so and take 11.0 s here; the whole file 30.3 s, now 18.9 s.
+roster is the slowest file to read at national scale (1.65 M rows, 967 MiB of sheet XML: 95.0 s, 56.7 s with
+this reader). At a third of that scale its rows took 21.2 s so and take 11.0 s here.
 
 Plain rows (cells of values and inline strings, attributes in quotes, text without entities) are typed here
 straight from the text by the same rules (`CellTyping`); any other row is parsed by ElementTree alone, inside
