@@ -61,13 +61,6 @@ _ROOT_START = re.compile(r"<worksheet\b[^<>]*>")
 _DECLARATION = re.compile(r"\ufeff?<\?xml\b[^<>]*\?>")
 _ENCODING = re.compile(f"encoding{_S}*={_S}*[\"']([^\"']*)[\"']")
 _NOT_XML_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _not_plain(text: str) -> bool:
-    """What the XML parser would change in a row's text (entities, carriage returns) or refuse (characters
-    XML does not allow, "]]>"). Substring tests: one regular expression with these alternatives took a
-    quarter of the reading time."""
-    return "&" in text or "\r" in text or "]]>" in text or _NOT_XML_CHARACTER.search(text) is not None
 _SPLIT_UNSURE = re.compile(r"<[!?]")
 """Comments, CDATA, document types and processing instructions may hold a "</row>" that closes no row."""
 
@@ -105,6 +98,13 @@ def plain_sheet_rows(xml: IO[bytes], typing: CellTyping) -> Iterator[tuple[int, 
         yield row_number, cells
         text.drop_read_if_long()
     _check_outside_rows(head, text.rest())
+
+
+def _not_plain(text: str) -> bool:
+    """What the XML parser would change in a row's text (entities, carriage returns) or refuse (characters
+    XML does not allow, "]]>"). Substring tests: one regular expression with these alternatives took a
+    quarter of the reading time."""
+    return "&" in text or "\r" in text or "]]>" in text or _NOT_XML_CHARACTER.search(text) is not None
 
 
 def row_number_of(text: str) -> int:
