@@ -320,18 +320,21 @@ def _spilled(home: Path) -> list[Path]:
     return sorted((home / SPILL_FOLDER).glob("pid*-*/*.pickle"))
 
 
-def _wait_until_read(ahead: ReadAhead) -> None:
+def _read_onto_disk(ahead: ReadAhead, landing: Path, tmp_path: Path,
+                    run_id: str) -> tuple[list[ReadTask], Path]:
+    """Satun's three files planned with results written under `<tmp_path>/home`, and read: (tasks, home)."""
+    tasks = _tasks(landing)
+    home = tmp_path / "home"
+    ahead.plan(run_id, tasks, read_task, tmp_path / "archive", KEY, spill_to=home)
     for future in list(ahead._futures.values()):
         future.result(timeout=120)
+    return tasks, home
 
 
 def test_results_wait_on_disk_not_in_the_run_process_until_a_step_takes_them(
         ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
     """What the workers read for later steps must not sit in the run's memory beside the step loading."""
-    tasks = _tasks(landing)
-    home = tmp_path / "home"
-    ahead.plan("run-12", tasks, read_task, tmp_path / "archive", KEY, spill_to=home)
-    _wait_until_read(ahead)
+    tasks, home = _read_onto_disk(ahead, landing, tmp_path, "run-12")
     assert all(isinstance(f.result(), OnDisk) for f in ahead._futures.values())  # in this process: a path
     assert len(_spilled(home)) == len(tasks)
     for count, task in enumerate(tasks, start=1):
@@ -348,24 +351,19 @@ def test_results_wait_on_disk_not_in_the_run_process_until_a_step_takes_them(
 
 def test_a_result_file_removed_or_cut_short_means_the_step_reads_the_file_itself(
         ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
-    tasks = _tasks(landing)
-    home = tmp_path / "home"
-    ahead.plan("run-16", tasks, read_task, tmp_path, KEY, spill_to=home)
-    _wait_until_read(ahead)
+    tasks, home = _read_onto_disk(ahead, landing, tmp_path, "run-16")
     removed, cut = (ahead._futures[task].result().path for task in tasks[:2])
     removed.unlink()
     cut.write_bytes(cut.read_bytes()[:100])
     for task in tasks:
-        _assert_same(ahead.take(task, read_task, tmp_path, KEY), read_task(task, tmp_path, KEY))
+        _assert_same(ahead.take(task, read_task, tmp_path / "archive", KEY),
+                     read_task(task, tmp_path / "archive", KEY))
     assert ahead.taken_ahead == 1 and _spilled(home) == []
 
 
 def test_reads_no_step_will_take_leave_no_file_on_disk(
         ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
-    tasks = _tasks(landing)
-    home = tmp_path / "home"
-    ahead.plan("run-13", tasks, read_task, tmp_path / "archive", KEY, spill_to=home)
-    _wait_until_read(ahead)
+    tasks, home = _read_onto_disk(ahead, landing, tmp_path, "run-13")
     assert len(_spilled(home)) == len(tasks)
     ahead.plan("run-14", tasks[:1], read_task, tmp_path / "archive", KEY, spill_to=home)  # two dropped
     assert len(_spilled(home)) == 1
