@@ -132,25 +132,29 @@ def validate_files(outcomes: list[FileOutcome], entity: str, province: str, refe
     readable = [o for o in outcomes if not o.blocking and o.adapted is not None]
     if not readable:
         return []
-    frames = [o.adapted.rows for o in readable]  # type: ignore[union-attr]
-    owner = np.repeat(np.arange(len(readable)), [len(f) for f in frames])
+    counts = [len(o.adapted.rows) for o in readable]  # type: ignore[union-attr]
+    owner = np.repeat(np.arange(len(readable)), counts)
     # Imported here: Great Expectations takes seconds to import, and loading the definitions should not wait.
     from assets.checks.validation import validate_delivery
 
-    rows = pd.concat(frames, ignore_index=True)
+    rows = pd.concat([o.adapted.rows for o in readable], ignore_index=True)  # type: ignore[union-attr]
+    for o in readable:  # the combined frame holds the rows now (an empty slice would still hold them: a copy)
+        o.adapted.rows = o.adapted.rows.iloc[:0].copy()  # type: ignore[union-attr]
     validation = validate_delivery(entity, province, rows, reference=reference)
+    del rows
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(validation.report_html, encoding="utf-8")
     if not validation.passed:
         for o in readable:
             o.blocking = [f"{o.path}: {failure}" for failure in validation.blocking_failures]
         return validation.blocking_failures
-    bad = np.zeros(len(owner), dtype=bool)
-    bad[validation.quarantined_positions] = True
-    valid_owner = owner[~bad]
+    # Valid rows keep the files' order, so each file's are one slice of them: a view, not a copy.
     quarantined_owner = owner[validation.quarantined_positions]
+    valid_counts = np.asarray(counts) - np.bincount(quarantined_owner, minlength=len(readable))
+    starts = np.cumsum(valid_counts) - valid_counts
     for index, o in enumerate(readable):
-        o.rows = validation.valid_rows[valid_owner == index].reset_index(drop=True)
+        start = starts[index]
+        o.rows = validation.valid_rows.iloc[start:start + valid_counts[index]].reset_index(drop=True)
         failed = validation.quarantined[quarantined_owner == index]
         o.quarantine = _quarantine_frame([o.adapted.rejects, failed], entity, province, o)  # type: ignore[union-attr]
     return []
@@ -245,7 +249,7 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                 # never a partial load: the year keeps its last good data
                 if any(o.blocking for o in of_year):
                     continue
-                rows = pd.concat([o.rows for o in of_year], ignore_index=True)
+                rows = [o.rows for o in of_year]  # inserted file by file: a concatenation would copy them
                 quarantine = pd.concat([o.quarantine for o in of_year], ignore_index=True)
                 wh.replace_partition(entity, province, year, rows, quarantine,
                                      _delivery_rows(of_year, province, entity_name, paths.archive_path))
@@ -257,7 +261,8 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                     files_meta.append({"year": year, "file": o.path.name, "sha256": o.sha256,
                                        "read": o.rows_read, "loaded": len(o.rows),
                                        "quarantined": len(o.quarantine)})
-                report(context, f"ingest {province}/{entity_name} {year}: {len(rows):,} rows loaded, "
+                loaded = sum(map(len, rows))
+                report(context, f"ingest {province}/{entity_name} {year}: {loaded:,} rows loaded, "
                                  f"{len(quarantine):,} quarantined from {len(of_year)} file(s)")
                 del rows, quarantine, of_year
             preview = _preview(wh, entity, province, years) if totals["loaded"] else pd.DataFrame()

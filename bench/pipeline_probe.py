@@ -80,7 +80,8 @@ def _label(name: str, args: tuple[Any, ...]) -> str:
     if name == "validation" and len(args) >= 3:  # validate_delivery(entity, province, rows, ...)
         return f"{args[1]}/{args[0]}: {len(args[2]):,} rows"
     if name == "load" and len(args) >= 5:  # replace_partition(self, entity, province, year, rows, ...)
-        return f"{args[2]}/{args[3]}/{args[1].name}: {len(args[4]):,} rows"
+        rows = args[4] if isinstance(args[4], list | tuple) else [args[4]]  # one frame, or one per file
+        return f"{args[2]}/{args[3]}/{args[1].name}: {sum(map(len, rows)):,} rows"
     return ""
 
 

@@ -104,6 +104,19 @@ def test_distinct_rows_keep_missing_values_and_map_back_to_every_row(monkeypatch
     assert (distinct.frame.dtypes == frame.dtypes).all()
 
 
+def test_each_rows_code_takes_the_smallest_unsigned_type_for_its_number_of_values(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    force_distinct_values(monkeypatch)
+    schools = pd.Series([f"10950{i:05d}" for i in range(300)] * 2, dtype="string")
+    frame = pd.DataFrame({"school_id": schools, "sex": pd.array(["M", "F"] * 300, dtype="string")})
+    assert distinct_values.distinct_rows(frame, ("sex",)).codes.dtype == np.uint8
+    by_school = distinct_values.distinct_rows(frame, ("school_id",))
+    assert by_school.codes.dtype == np.uint16 and by_school.codes.max() == 299
+    both = distinct_values.distinct_rows(frame, ("school_id", "sex"))
+    assert both.codes.dtype == np.uint16 and len(both.frame) == 300
+    assert both.rows_with(np.array([299])).tolist() == [299, 599]
+
+
 def test_registry_key_joins_year_and_school_and_stays_missing_when_either_is() -> None:
     rows = pd.DataFrame({"academic_year": pd.array([2566, None, 2567, 2566], dtype="Int64"),
                          "school_id": pd.array(["1095000001", "1095000001", None, "1095000002"],

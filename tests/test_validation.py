@@ -39,6 +39,10 @@ from assets.checks.suites import (
 )
 from assets.checks.validation import ValidationOutcome, validate_delivery
 from assets.contract.entities import ENTITIES, PROVINCES
+from assets.contract.landing import SOURCE_FILES
+from assets.file_reading import FileOutcome
+from assets.ingest_assets import validate_files
+from assets.sources.base import AdapterResult
 from pipelines.resources.warehouse import DELIVERIES, QUARANTINE, Warehouse
 from pipelines.settings import EXPECTATIONS_DIR
 
@@ -572,6 +576,45 @@ def test_counts_and_learning_spaces_multi_column_rules() -> None:
     outcome = validate_delivery("learning_spaces", "yala", spaces)
     assert reasons_by_source_row(outcome) == {
         3: "expect_column_pair_values_a_to_be_greater_than_b(visitors, visitors_applying)"}
+
+
+# -- several files of one step, validated together (assets.ingest_assets.validate_files) ---------------------
+
+def _delivered(rows: pd.DataFrame, name: str) -> FileOutcome:
+    source = next(s for s in SOURCE_FILES if s.province == "yala" and s.entity == "students")
+    rows = rows.assign(source_file=pd.array([name] * len(rows), dtype="string"))
+    rejects = pd.DataFrame({"source_row": pd.array([], dtype="Int64"), "agency": pd.array([], dtype="string"),
+                            "reason": pd.array([], dtype="string"), "record": pd.array([], dtype="string")})
+    outcome = FileOutcome(source, Path(name), "obec", 2566, "a" * 64, rows_read=len(rows))
+    outcome.adapted = AdapterResult("students", name, "a" * 64, rows, rejects, len(rows))
+    return outcome
+
+
+def test_files_validated_together_each_keep_their_own_rows_as_views_of_one_frame(tmp_path: Path) -> None:
+    files = [synthetic.students(n, seed=n) for n in (30, 40, 25)]
+    files[0].loc[3, "grade"] = "P7"
+    files[1].loc[[0, 17, 39], "sex"] = "X"  # the middle file's first and last rows among them
+    outcomes = [_delivered(rows, f"students_{i}.jsonl") for i, rows in enumerate(files)]
+    reference = yala_reference(sorted(set(pd.concat(files)["school_id"])))
+    assert validate_files(outcomes, "students", "yala", reference, tmp_path / "report.html") == []
+    expected_bad = [{5}, {2, 19, 41}, set()]
+    for outcome, rows, bad in zip(outcomes, files, expected_bad, strict=True):
+        kept = [r for r in rows["source_row"].astype(int) if r not in bad]
+        assert outcome.rows["source_row"].astype(int).tolist() == kept
+        assert set(outcome.rows["source_file"]) == {outcome.path.name}
+        assert outcome.rows.index.tolist() == list(range(len(kept)))
+        assert set(outcome.quarantine["source_row"].astype(int)) == bad
+        assert set(outcome.quarantine["source_file"]) <= {outcome.path.name}
+        assert outcome.adapted.rows.empty  # handed over to the combined frame: no second copy kept
+    # every file's rows are a slice of the one validated frame, not a copy of their part of it
+    bases = {id(_base_of(o.rows["birth_date"].to_numpy())) for o in outcomes}
+    assert len(bases) == 1
+
+
+def _base_of(array: np.ndarray) -> np.ndarray:
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 
 
 # -- performance ---------------------------------------------------------------------------------------------

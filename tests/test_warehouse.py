@@ -134,6 +134,21 @@ def test_rows_of_another_partition_are_refused_and_nothing_is_written(warehouse:
     assert count(warehouse, "raw.schools") == 0
 
 
+def test_a_partition_given_as_one_frame_per_file_is_loaded_whole_or_not_at_all(warehouse: Warehouse) -> None:
+    warehouse.ensure_raw_table(SCHOOLS)
+    first, second = schools("yala", 2566, ["ก", "ข"]), schools("yala", 2566, ["ค", "ง", "จ"])
+    second["source_file"] = "schools_2.csv"
+    warehouse.replace_partition(SCHOOLS, "yala", 2566, [first, second], *side_tables("yala", 2566, 0))
+    loaded = warehouse.read_frame("select school_name, source_file from raw.schools order by school_name")
+    assert loaded["school_name"].tolist() == ["ก", "ข", "ค", "ง", "จ"]
+    assert loaded["source_file"].value_counts().to_dict() == {"schools.csv": 2, "schools_2.csv": 3}
+    # one frame of another partition: refused before anything is deleted
+    with pytest.raises(WarehouseError, match="not in partition"):
+        warehouse.replace_partition(SCHOOLS, "yala", 2566, [first, schools("yala", 2567, ["ฉ"])],
+                                    *side_tables("yala", 2566, 0))
+    assert count(warehouse, "raw.schools") == 5
+
+
 def test_a_failure_inside_the_transaction_keeps_the_previous_partition(warehouse: Warehouse) -> None:
     warehouse.ensure_raw_table(SCHOOLS)
     warehouse.replace_partition(SCHOOLS, "yala", 2566, schools("yala", 2566, ["ก", "ข"]),

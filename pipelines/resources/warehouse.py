@@ -24,7 +24,7 @@ import csv
 import io
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,13 +185,18 @@ class Warehouse:
                 cursor.execute(f"create index if not exists {_partition_index(table)} "
                                f"on {table.name} (province, academic_year)")
 
-    def replace_partition(self, entity: Entity, province: str, academic_year: int, rows: pd.DataFrame,
-                          quarantine: pd.DataFrame, deliveries: pd.DataFrame) -> None:
+    def replace_partition(self, entity: Entity, province: str, academic_year: int,
+                          rows: pd.DataFrame | Sequence[pd.DataFrame], quarantine: pd.DataFrame,
+                          deliveries: pd.DataFrame) -> None:
         """In one transaction: drop the (province, academic_year) partition of raw.<entity>, its quarantine
-        rows and delivery records, and insert the new ones."""
+        rows and delivery records, and insert the new ones. `rows` may come as several frames (one per
+        delivered file): each is inserted as it is, where concatenating them first would copy every column."""
         table = TableSpec.of(entity)
-        _require_columns(rows, table)
-        for side, frame in ((table, rows), (QUARANTINE, quarantine), (DELIVERIES, deliveries)):
+        parts = [rows] if isinstance(rows, pd.DataFrame) else list(rows)
+        for part in parts:
+            _require_columns(part, table)
+            _require_partition(part, table, province, academic_year)
+        for side, frame in ((QUARANTINE, quarantine), (DELIVERIES, deliveries)):
             _require_partition(frame, side, province, academic_year)
         _require_columns(quarantine, QUARANTINE)
         _require_columns(deliveries, DELIVERIES)
@@ -206,7 +211,8 @@ class Warehouse:
                                f"and academic_year = {marker} and entity = {marker}",
                                (province, academic_year, entity.name))
             failpoint("warehouse.replace_partition.after_delete")
-            self._insert(cursor, table, rows)
+            for part in parts:
+                self._insert(cursor, table, part)
             self._insert(cursor, QUARANTINE, quarantine)
             self._insert(cursor, DELIVERIES, deliveries)
             failpoint("warehouse.replace_partition.before_commit")
