@@ -194,9 +194,30 @@ def test_warm_up_starts_every_worker_with_the_reading_code_and_the_plan_uses_the
     assert all(f.result() == {"assets.file_reading"} for f in loaded)  # the reader, not Dagster
     tasks = _tasks(landing)
     ahead.plan("run-8", tasks, read_task, tmp_path, KEY)
-    for task in tasks:
+    for task in tasks[:-1]:
         _assert_same(ahead.take(task, read_task, tmp_path, KEY), read_task(task, tmp_path, KEY))
-    assert ahead.taken_ahead == 3 and dict(ahead._executor._processes) == workers  # type: ignore[union-attr]
+    assert ahead.taken_ahead == 2 and dict(ahead._executor._processes) == workers  # type: ignore[union-attr]
+
+
+def test_after_the_plans_last_file_the_workers_are_fresh_ones_with_the_reading_code(
+        ahead: ReadAhead, landing: Path, tmp_path: Path) -> None:
+    ahead.warm_up("assets.file_reading")
+    tasks = _tasks(landing)
+    ahead.plan("run-9", tasks, read_task, tmp_path, KEY)
+    readers = [w.pid for w in ahead._executor._processes.values()]  # type: ignore[union-attr]
+    ahead.take(tasks[0], read_task, tmp_path, KEY)
+    assert ahead.renewed == 0  # files still planned
+    for task in tasks[1:]:
+        ahead.take(task, read_task, tmp_path, KEY)
+    assert ahead.renewed == 1 and ahead.taken_ahead == 3
+    ahead.take(ReadTask.of("satun", "students", YEAR, tasks[1].path, "other"), read_task, tmp_path, KEY)
+    assert ahead.renewed == 1  # a file read here, not by the workers, leaves them as they are
+    fresh = [w.pid for w in ahead._executor._processes.values()]  # type: ignore[union-attr]
+    assert len(fresh) == 2 and not set(fresh) & set(readers)
+    assert not any(_alive(pid) for pid in readers)
+    question = "__import__('sys').modules.keys() & {'assets.file_reading'}"
+    assert ahead.run_all(eval, [(question,)] * 4) == [{"assets.file_reading"}] * 4
+    assert {pid for pid in ahead.run_all(os.getpid, [()] * 4)} <= set(fresh)
 
 
 def test_close_stops_the_workers_without_waiting_for_untaken_reads(
