@@ -14,12 +14,12 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
 
 DUCKDB_MEMORY_LIMIT_ENV = "EDUSANDBOX_DUCKDB_MEMORY_LIMIT"
-DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
 """How much memory the warehouse's DuckDB may use before it spills to disk, in the run's process and in dbt's.
 DuckDB's own default is 80 % of the machine's memory, and it keeps what it took: dbt's process reached 4.6 GB
-at 9 M students, the run's highest; with 3 GB it peaks at 3.2 GB, and its build takes 4 s longer alone
-(29 -> 33 s; 2.5 GB: 2.7 GB, 40 s) and 6-13 s longer in the whole run (bench/README.md). Any DuckDB size
-("4GB", "1500MB")."""
+at 9 M students, the run's highest. With 2 GB it peaks at 2.2 GB; its build alone (two models at a time,
+profiles.yml) takes 30-33 s against 29 s with 3 GB (3.1 GB) and 27-29 s with none (bench/README.md). Any
+DuckDB size ("4GB", "1500MB")."""
 
 
 def duckdb_memory_limit() -> str:

@@ -254,8 +254,8 @@ def test_postgres_indexes_partitions_and_duckdb_drops_the_index_an_earlier_versi
     assert count(warehouse, "raw.schools") == 1
 
 
-@pytest.mark.parametrize(("configured", "shown"), [(None, "2.7 GiB"), ("1GB", "953.6 MiB")])
-def test_the_duckdb_warehouse_and_dbt_get_the_memory_limit_3gb_unless_configured(
+@pytest.mark.parametrize(("configured", "shown"), [(None, "1.8 GiB"), ("1GB", "953.6 MiB")])
+def test_the_duckdb_warehouse_and_dbt_get_the_memory_limit_2gb_unless_configured(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, configured: str | None, shown: str) -> None:
     """DuckDB's own default, 80 % of the machine, let dbt's process alone reach 4.6 GB at 9 M students."""
     if configured is None:
@@ -265,4 +265,4 @@ def test_the_duckdb_warehouse_and_dbt_get_the_memory_limit_3gb_unless_configured
     wh = Warehouse.from_url(f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
     wh.ensure_raw_table(SCHOOLS)
     assert wh.read_frame("select current_setting('memory_limit') as m")["m"].tolist() == [shown]
-    assert wh.dbt_env()[DUCKDB_MEMORY_LIMIT_ENV] == (configured or "3GB")
+    assert wh.dbt_env()[DUCKDB_MEMORY_LIMIT_ENV] == (configured or "2GB")
