@@ -28,8 +28,8 @@ national-scale Mae Hong Son workbook takes 80 s to read). At 9 M students: 369 s
 349 s with 256 MiB, 331 s with 512 MiB, peak memory 9.5, 9.6 and 9.6 GB; six files ahead instead took 322 s
 but 12.7 GB (bench/README.md).
 
-Once a plan's last file is taken, the workers are replaced by fresh ones (`_renew_workers`): a worker keeps the
-memory its largest read took, and the run's later work (dbt's build, the pages) has no use for it.
+Once a plan's last file is taken, the workers are replaced by fresh ones (`_renew_workers`): a worker keeps
+the memory its largest read took, and the run's later work (dbt's build, the pages) has no use for it.
 
 A file that changed since it was planned (size or modification time), or that was not planned, is read by the
 step itself, as is everything when the pool is off (EDUSANDBOX_READ_WORKERS=0, or a one-core machine) or a
