@@ -183,8 +183,8 @@ class ReadAhead:
 
     def _renew_workers(self) -> None:
         """Replaces the workers with fresh ones once the plan's last file is taken. A worker keeps the memory
-        its largest read took (CPython's heap rarely shrinks): 210-240 MB each through dbt's build at 9 M
-        students, where a fresh one holds about 80 MB and still writes the pages side by side."""
+        its largest read took (CPython's heap rarely shrinks): 205-255 MB each through dbt's build at 9 M
+        students, where a fresh one holds about 75 MB and still writes the pages side by side."""
         if self._executor is None:
             return
         self._stop_workers()

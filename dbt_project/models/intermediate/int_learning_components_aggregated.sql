@@ -2,7 +2,8 @@
 -- by district, academic year and breakdown (definitions: the model YAML). Sex and poverty of screened or
 -- tested students come from the roster of the same year (unknown when the student is not on it).
 -- `not materialized`: DuckDB otherwise materialises a CTE read three times, here every column of 9 M students
--- (at 9 M students 6.7-8.8 s and 3.0 GB for this model; 3.4-3.9 s and 1.8 GB when each join reads the table).
+-- (at 9 M students under a 3 GB limit 6.7-8.8 s and 3.0 GB for this model; 3.4-3.9 s and 1.8 GB when each
+-- join reads the table).
 with students as not materialized (
 
     select * from {{ ref('int_students_joined_to_schools') }}
