@@ -43,6 +43,7 @@ from assets.contract.landing import SOURCE_FILES
 from assets.file_reading import FileOutcome
 from assets.ingest_assets import validate_files
 from assets.sources.base import AdapterResult
+from assets.sources.common import REJECT_COLUMNS
 from pipelines.resources.warehouse import DELIVERIES, QUARANTINE, Warehouse
 from pipelines.settings import EXPECTATIONS_DIR
 
@@ -583,8 +584,7 @@ def test_counts_and_learning_spaces_multi_column_rules() -> None:
 def _delivered(rows: pd.DataFrame, name: str) -> FileOutcome:
     source = next(s for s in SOURCE_FILES if s.province == "yala" and s.entity == "students")
     rows = rows.assign(source_file=pd.array([name] * len(rows), dtype="string"))
-    rejects = pd.DataFrame({"source_row": pd.array([], dtype="Int64"), "agency": pd.array([], dtype="string"),
-                            "reason": pd.array([], dtype="string"), "record": pd.array([], dtype="string")})
+    rejects = pd.DataFrame(columns=list(REJECT_COLUMNS))  # the adapter found nothing to reject
     outcome = FileOutcome(source, Path(name), "obec", 2566, "a" * 64, rows_read=len(rows))
     outcome.adapted = AdapterResult("students", name, "a" * 64, rows, rejects, len(rows))
     return outcome
