@@ -323,7 +323,7 @@ def _mark_duplicates(
     Identical rows have identical keys (a key is converted from the row's own fields, a missing one is alike
     too), so whole rows are compared only where a key repeats: a few columns to hash instead of all of them.
     """
-    keys = pd.DataFrame({c: values[c] for c in entity.key if c in values})
+    keys = pd.DataFrame({c: values[c] for c in entity.key if c in values}, copy=False)
     same_key = (keys.duplicated(keep=False).to_numpy() if len(keys.columns)
                 else np.ones(len(table), dtype=bool))
     same_content = np.zeros(len(table), dtype=bool)
@@ -365,17 +365,21 @@ def _typed_rows(
     province: pd.Series, keep: np.ndarray,
 ) -> pd.DataFrame:
     n = int(keep.sum())
-    lineage = {
-        "province": province, "academic_year": pd.Series(ctx.academic_year, index=table.fields.index),
-        "agency": agency, "source_sha256": pd.Series(ctx.raw.sha256, index=table.fields.index),
-        "source_file": pd.Series(ctx.raw.name, index=table.fields.index),
-        "source_row": pd.Series(table.source_row, index=table.fields.index),
+    index = table.fields.index
+    # Made when their turn comes, as the converted columns are popped: a whole file's column each.
+    lineage: dict[str, Callable[[], pd.Series]] = {
+        "province": lambda: province, "academic_year": lambda: pd.Series(ctx.academic_year, index=index),
+        "agency": lambda: agency, "source_sha256": lambda: pd.Series(ctx.raw.sha256, index=index),
+        "source_file": lambda: pd.Series(ctx.raw.name, index=index),
+        "source_row": lambda: pd.Series(table.source_row, index=index),
     }
     columns = {}
     every_row = bool(keep.all())
     for column in entity.all_columns:
         # popped: each converted column is freed once its typed copy is made, not after the last one's
-        series = values.pop(column.name, lineage.get(column.name))
+        series = values.pop(column.name, None)
+        if series is None and column.name in lineage:
+            series = lineage[column.name]()
         dtype = CONTRACT_DTYPES[column.type]
         if series is None:  # an optional column the province does not deliver at all
             columns[column.name] = pd.Series(pd.array([None] * n, dtype=dtype))
@@ -391,7 +395,8 @@ def _typed_rows(
             columns[column.name] = pd.to_numeric(kept).astype("Int64")
         else:
             columns[column.name] = kept.astype(dtype)
-    return pd.DataFrame(columns, columns=entity.column_names)
+    # copy=False: a DataFrame built from a dict copies every column by default, the whole file's rows again
+    return pd.DataFrame(columns, columns=entity.column_names, copy=False)
 
 
 _JSON_ESCAPED_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from assets.sources import read_delivery
 from assets.sources.common import ProvinceAdapter
-from assets.sources.readers import RawFile, _as_utf8, _longest_line_bytes, read_csv_table
+from assets.sources.readers import RawFile, _longest_line_bytes, _utf8_bytes, decode_text, read_csv_table
 from tests.fixtures.deliveries.builders import citizen_id, pseudonymiser, spec, write_csv
 
 CASES = spec("sukhothai", "protection_cases")
@@ -28,34 +30,89 @@ def test_longest_line_scanned_in_blocks_is_the_longest_line() -> None:
 
 
 def test_utf8_csv_is_parsed_from_the_delivered_bytes(tmp_path: Path) -> None:
-    """The CSV parser reads UTF-8 bytes: a file that decoded as UTF-8 is handed over as it is (its BOM at the
-    start is read through); a stray BOM inside (removed from the text) or another encoding is encoded anew."""
-    for name, data, used in [
-        ("plain", "a,ข\n1,๒\n".encode(), "utf-8"),
-        ("bom", b"\xef\xbb\xbf" + "a,ข\n1,๒\n".encode(), "utf-8-sig"),
-    ]:
+    """The CSV parser reads UTF-8 bytes: a file that decodes as UTF-8 is handed over as it is (its BOM at
+    the start is read through); a stray BOM inside (removed from the text) or another encoding is encoded
+    anew, a block at a time; a file not in its promised encoding falls back to the whole file's detection."""
+    for name, data in [("plain", "a,ข\n1,๒\n".encode()), ("bom", b"\xef\xbb\xbf" + "a,ข\n1,๒\n".encode())]:
         raw = RawFile(tmp_path / name, data, "")
-        assert _as_utf8(raw, data.decode("utf-8-sig"), used) is data
+        assert _utf8_bytes(raw, "utf-8")[0] is data
+        assert _utf8_bytes(raw, "utf-8-sig")[0] is data
     stray = RawFile(tmp_path / "stray", "a,ข\n\ufeff1,๒\n".encode(), "")
-    assert _as_utf8(stray, "a,ข\n1,๒\n", "utf-8") == "a,ข\n1,๒\n".encode()
-    thai = RawFile(tmp_path / "cp874", "a,ข\n".encode("cp874"), "")
-    assert _as_utf8(thai, "a,ข\n", "cp874") == "a,ข\n".encode()
+    assert _utf8_bytes(stray, "utf-8") == ("a,ข\n1,๒\n".encode(), ["encoding utf-8"])
+    lines = "".join(f"{i},ข{i}\n" for i in range(50_000))  # several blocks
+    thai = RawFile(tmp_path / "cp874", lines.encode("cp874"), "")
+    assert _utf8_bytes(thai, "cp874") == (lines.encode(), ["encoding cp874"])
+    misread = RawFile(tmp_path / "promised-cp874", "a,ข\n".encode(), "")  # UTF-8 Thai, cp874 promised
+    data, notes = _utf8_bytes(misread, "cp874")
+    assert data is misread.data and notes == decode_text(misread, "cp874")[2]
+    assert "encoding utf-8 detected where the contract says cp874" in notes
+
+
+def test_csv_is_never_decoded_whole_when_it_decodes_in_blocks(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole file as text beside its bytes and the parsed rows was the largest thing a worker held
+    reading a national CSV: it is decoded a block at a time only (here, decoding it whole fails the test)."""
+    import assets.sources.readers as readers
+
+    def whole(*_: object) -> None:
+        raise AssertionError("the whole file was decoded")
+
+    monkeypatch.setattr(readers, "decode_delivery", whole)
+    for encoding in ("utf-8-sig", "utf-8"):  # the file as its contract promises (UTF-8, a BOM or none)
+        path = write_csv(tmp_path / encoding / "cases.csv", CASES, [CASE], encoding=encoding)
+        assert read_csv_table(RawFile.read(path), CASES).fields["support_given"].tolist() == ["ทุนเสมอภาค"]
+    thai = RawFile(tmp_path / "cp874", "a,ข\n".encode("cp874"), "")  # Satun's promise
+    assert _utf8_bytes(thai, "cp874") == ("a,ข\n".encode(), ["encoding cp874"])
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp874"])
-def test_csv_reads_alike_from_bytes_or_from_text_encoded_anew(tmp_path: Path, encoding: str,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_csv_reads_alike_from_bytes_or_from_text_decoded_whole(tmp_path: Path, encoding: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read from the bytes (with the line checks made on them), or as before from the whole text encoded
+    anew: the same fields, rows, notes and row problems, with a quoted line break and the last line cut."""
     import assets.sources.readers as readers
 
-    path = write_csv(tmp_path / "social_protection_cases.csv", CASES, [CASE, {**CASE, "support_given": ""}],
-                     encoding=encoding)
+    rows = [CASE, {**CASE, "support_given": ""}, {**CASE, "support_given": "ทุน\r\nเสมอภาค"}, CASE]
+    path = write_csv(tmp_path / "social_protection_cases.csv", CASES, rows, encoding=encoding)
+    path.write_bytes(path.read_bytes().rstrip(b"\r\n").rsplit(b",", 2)[0])  # the last line cut short
     raw = RawFile.read(path)
     direct = read_csv_table(raw, CASES)
-    monkeypatch.setattr(readers, "_as_utf8", lambda raw, text, used: text.encode("utf-8"))
+
+    def whole(raw: RawFile, expected: str) -> tuple[bytes, list[str]]:
+        text, _, notes = decode_text(raw, expected)
+        return text.encode("utf-8"), notes
+
+    monkeypatch.setattr(readers, "_utf8_bytes", whole)
     encoded = read_csv_table(raw, CASES)
     assert direct.fields.equals(encoded.fields)
     assert direct.notes == encoded.notes
-    assert direct.fields["support_given"].isna().tolist() == [False, True]
+    assert direct.source_row.tolist() == encoded.source_row.tolist() == [2, 3, 4, 6]
+    assert direct.row_problems.equals(encoded.row_problems) and direct.row_problems.notna().sum() == 1
+    assert direct.fields["support_given"].isna().tolist() == [False, True, False, True]  # the cut line's
+
+
+def test_rows_and_delivered_fields_are_not_copied_when_put_together() -> None:
+    """A DataFrame built from a dict copies every column unless told not to: the delivered table and the typed
+    rows took the whole file's columns again (at 6.6 M NT/O-NET rows, 640 MiB more at the adapter's peak)."""
+    from assets.contract.entities import ENTITIES
+    from assets.sources.common import Context, _typed_rows
+    from assets.sources.readers import DeliveredTable, _table_from_columns
+
+    delivered = {"person_id": pd.Series(["1", "2", "3"], dtype="str"),
+                 "school_id": pd.Series(["1164010001"] * 3, dtype="str")}
+    fields = _table_from_columns(CASES, delivered, 3, [])
+    assert np.shares_memory(fields["school_id"].array._ndarray, delivered["school_id"].array._ndarray)
+
+    entity = ENTITIES["protection_cases"]
+    values = {"school_id": pd.Series(["1164010001"] * 3, dtype="string")}
+    given = values["school_id"].array._ndarray
+    table = DeliveredTable(fields, np.array([2, 3, 4]))
+    ctx = Context(CASES, RawFile(Path("x.csv"), b"", "0" * 64), "sukhothai", 2567, pseudonymiser())
+    province = pd.Series("sukhothai", index=fields.index, dtype="str")
+    rows = _typed_rows(entity, values, table, pd.Series([None] * 3, dtype="str"), ctx, province,
+                       np.ones(3, dtype=bool))
+    assert rows["school_id"].tolist() == ["1164010001"] * 3
+    assert np.shares_memory(rows["school_id"].array._ndarray, given)
 
 
 def test_the_files_bytes_are_released_before_the_conversion(tmp_path: Path,
