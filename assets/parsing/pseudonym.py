@@ -51,8 +51,12 @@ class Pseudonymiser:
         """Vectorised key_for: each distinct ID hashed once; missing stays missing."""
         return self.keys_for_normalised(normalise_person_id_series(s))
 
-    def keys_for_normalised(self, ids: pd.Series) -> pd.Series:
-        """keys_for for IDs already through normalise_person_id_series."""
+    def keys_for_normalised(self, ids: pd.Series, distinct: bool = False) -> pd.Series:
+        """keys_for for IDs already through normalise_person_id_series. `distinct`: the IDs are (nearly all)
+        distinct already, so each is hashed as it is: finding the few repeats would cost more than they do."""
+        if distinct:
+            each = [None if pid is None or pid != pid else self._hash_normalised(pid) for pid in ids]
+            return pd.Series(each, index=ids.index, dtype="str")
         codes, uniques = pd.factorize(ids)
         hashed = np.array([self._hash_normalised(pid) for pid in uniques] + [None], dtype=object)
         return pd.Series(hashed[codes], index=ids.index, dtype="str")  # code -1 (missing) picks the None

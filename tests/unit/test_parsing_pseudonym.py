@@ -82,6 +82,55 @@ def test_keys_for_series_matches_key_for_and_keeps_missing() -> None:
     assert all(len(k) == 32 for k in keys.dropna())
 
 
+PERSON_IDS = ["1-1017-00203-45-0", None, CITIZEN_ID, "G123456789012", "g123456789012", "", "-",
+              "๑๑๐๑๗๐๐๒๐๓๔๕๐", "0123456789012", "1101700203451", "abc", "1101700203450.0", " 1101700203450 "]
+
+
+def test_distinct_ids_hashed_each_as_they_are_give_the_same_keys() -> None:
+    pseudonymiser = Pseudonymiser(KEY_A)
+    from assets.parsing.ids import normalise_person_id_series
+
+    normalised = normalise_person_id_series(pd.Series(PERSON_IDS, dtype="str"))
+    each = pseudonymiser.keys_for_normalised(normalised, distinct=True)
+    pd.testing.assert_series_equal(each, pseudonymiser.keys_for_normalised(normalised))
+    assert each.isna().sum() == 3 and each[0] == each[2] == each[7] == each[11] == each[12]
+
+
+@given(st.lists(st.sampled_from(PERSON_IDS), max_size=60))
+def test_rows_judged_once_per_distinct_id_as_if_each_were_judged_alone(ids: list[str | None]) -> None:
+    """An adapter judges and hashes each distinct delivered ID once (a test file repeats every student in
+    several rows): every row's key, kind and reason are what judging that row alone gives."""
+    from assets.contract.entities import ENTITIES
+    from assets.sources.common import _pseudonymise, _pseudonymise_each
+
+    pseudonymiser = Pseudonymiser(KEY_A)
+    delivered = pd.Series(ids, dtype="str", index=range(100, 100 + len(ids)))
+    for entity in (ENTITIES["students"], ENTITIES["teachers"]):
+        rows = _pseudonymise(delivered, entity, pseudonymiser)
+        assert all(r.index.tolist() == list(range(len(ids))) for r in rows)
+        for position, value in enumerate(ids):
+            alone = _pseudonymise_each(pd.Series([value], dtype="str"), entity, pseudonymiser)
+            for judged, expected in zip(rows, alone, strict=True):
+                got, want = judged.iloc[position], expected.iloc[0]
+                assert (pd.isna(got) and pd.isna(want)) or got == want, (value, entity.name, got, want)
+
+
+def test_each_distinct_id_is_hashed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assets.contract.entities import ENTITIES
+    from assets.sources.common import _pseudonymise
+
+    pseudonymiser = Pseudonymiser(KEY_A)
+    hashed: list[str] = []
+    hash_one = Pseudonymiser._hash_normalised
+    monkeypatch.setattr(Pseudonymiser, "_hash_normalised",
+                        lambda self, pid: hashed.append(pid) or hash_one(self, pid))
+    delivered = pd.Series([CITIZEN_ID, None, CITIZEN_ID, "G123456789012"] * 1000, dtype="str")
+    keys, _, reasons = _pseudonymise(delivered, ENTITIES["students"], pseudonymiser)
+    assert sorted(hashed) == sorted([CITIZEN_ID, "G123456789012"])
+    assert keys[0] == keys[4000 - 2] == pseudonymiser.key_for(CITIZEN_ID) and pd.isna(keys[1])
+    assert reasons[1] == "person_id: missing" and reasons.notna().sum() == 1000
+
+
 def test_key_from_hex_environment_variable(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, KEY_A.hex())
     assert load_pseudonym_key() == KEY_A
