@@ -535,7 +535,9 @@ class _EqualValuesShared:
     """A chunk's frame with equal values as one object each. JSON decoding makes a new string for every value:
     a roster's 'หญิง', grade and school ID repeated on every line were ~1.1 GB of a 1.65-million-line file's
     strings, ~0.1 GB once shared (pandas' CSV parser shares them the same way). A column with more distinct
-    values than half a chunk (an ID) gains nothing: it is only copied from then on.
+    values than half a chunk (an ID) gains nothing: it is only copied from then on. A worksheet's cells are
+    read the same way, a new object each (Mae Hong Son's roster at national scale: its sheets' fields held
+    1.2 GB before they were shared).
 
     Every column is a new Series (pandas copies the array it is given): the parsed frame's columns are views
     of one array of all its values, which any one of them left in place would keep alive whole."""
@@ -935,8 +937,12 @@ def _read_sheet(
             numbers.append(number)
             matrix.append(values)
     frame = pd.DataFrame(matrix, columns=range(width), dtype=object)  # object: no type guessing
+    del matrix
     columns = {field_name: frame[pos].map(_cell_text) for pos, field_name in positions.items()}
-    fields = _table_from_columns(source, columns, len(frame), notes)
+    n_rows = len(frame)
+    del frame
+    fields = _EqualValuesShared()(_table_from_columns(source, columns, n_rows, notes))
+    del columns
     fields = fields.mask(fields.apply(lambda c: c.str.strip() == ""))
     blank = fields.isna().all(axis=1).to_numpy()
     table = reject_overlong_cells(DeliveredTable(fields, np.asarray(numbers, dtype=np.int64), notes=notes))
