@@ -345,21 +345,21 @@ def _utf8_bytes(raw: RawFile, expected: str) -> tuple[bytes, list[str]]:
     data = raw.data
     try:
         used, blocks = decode_in_blocks(data, expected)
-        if codecs.lookup(used).name in ("utf-8", "utf-8-sig") and data.find(UTF8_BOM, _bom_length(data)) < 0:
-            for _ in blocks:  # decodable throughout: the bytes are the text already
+        if _is_the_text_already(data, used):
+            for _ in blocks:  # checked to decode throughout
                 pass
             return data, _encoding_notes(used, expected)
         return b"".join(block.encode("utf-8") for block in blocks), _encoding_notes(used, expected)
     except NotDecodableInBlocks:
         text, used, notes = decode_text(raw, expected)
-        after_bom = _bom_length(data)
-        if codecs.lookup(used).name in ("utf-8", "utf-8-sig") and data.find(UTF8_BOM, after_bom) < 0:
-            return data, notes
-        return text.encode("utf-8"), notes
+        return (data if _is_the_text_already(data, used) else text.encode("utf-8")), notes
 
 
-def _bom_length(data: bytes) -> int:
-    return len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+def _is_the_text_already(data: bytes, used: str) -> bool:
+    """Whether bytes that decoded with `used` are their text as UTF-8: UTF-8 with no BOM past the start (the
+    decoded text has none: stray ones are removed)."""
+    after_leading_bom = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+    return codecs.lookup(used).name in ("utf-8", "utf-8-sig") and data.find(UTF8_BOM, after_leading_bom) < 0
 
 
 def _delimiter_hint(header: list[str]) -> str:
