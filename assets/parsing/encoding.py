@@ -115,6 +115,18 @@ def decode_in_blocks(data: bytes, expected: str, block_bytes: int | None = None)
     return used, blocks()
 
 
+def single_byte_codec(data: bytes, expected: str) -> tuple[str, str] | None:
+    """(codec, the encoding name to report) when a parser may decode `data` itself as it reads, with the
+    expected codec: cp874, where every character is one byte and ASCII stays ASCII, so line breaks, quotes and
+    delimiters are the bytes they are in UTF-8. None for UTF-8, and for UTF-8 Thai promised as cp874 (which
+    `decode_delivery` detects). A byte cp874 leaves undefined still raises UnicodeDecodeError in the parser:
+    its caller then decodes the whole file with `decode_delivery`, as `decode_in_blocks`' callers do."""
+    codec, used = _expected_codec(data, expected)
+    if codec != "cp874" or _looks_like_utf8_misread(data):
+        return None
+    return codec, used
+
+
 def _expected_codec(data: bytes, expected: str) -> tuple[str, str]:
     """(codec to decode with, the encoding name to report) for a file promised in `expected`."""
     codec = _normalised_codec(expected)

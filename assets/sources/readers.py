@@ -38,7 +38,13 @@ import pandas as pd
 
 from assets.contract.entities import ENTITIES
 from assets.contract.landing import NEVER_LOADED, THAI_HEADERS, SourceFile
-from assets.parsing.encoding import UTF8_BOM, NotDecodableInBlocks, decode_delivery, decode_in_blocks
+from assets.parsing.encoding import (
+    UTF8_BOM,
+    NotDecodableInBlocks,
+    decode_delivery,
+    decode_in_blocks,
+    single_byte_codec,
+)
 from assets.parsing.errors import ParseError
 from assets.parsing.text import shorten
 from assets.sources.base import DeliveryError
@@ -283,8 +289,12 @@ def read_csv_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
     not kept, as they may be shifted into the wrong columns) instead of failing the whole file. So does a
     last line cut short where the file ends without a line break (a truncated file).
     """
-    data, notes = _utf8_bytes(raw, source.encoding)
-    header, frame, caught = _parse_csv(raw, data)
+    data, codec, notes = _parser_input(raw, source.encoding)
+    try:
+        header, frame, caught = _parse_csv(raw, data, codec)
+    except UnicodeDecodeError:  # a byte cp874 leaves undefined: the whole file's detection decides
+        data, codec, notes = _whole_text_input(raw, source.encoding)
+        header, frame, caught = _parse_csv(raw, data, codec)
     try:
         positions = resolve_headers(source, header, raw.path)
     except DeliveryError as err:
@@ -292,7 +302,7 @@ def read_csv_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
     skipped = _skipped_records(caught)
     spanning = _has_spanning_fields(data, frame, skipped)
     line, bad_lines = _physical_lines(header, frame, skipped, spanning=spanning)
-    problems = _truncated_last_line(data, frame, line, bad_lines)
+    problems = _truncated_last_line(data, codec, frame, line, bad_lines)
     # Blank lines came through as all-empty rows (so line numbers stay physical); drop them now.
     blank = (frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), dtype=bool)
     frame = frame[~blank]
@@ -307,10 +317,10 @@ def read_csv_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
 
 
 def _parse_csv(
-    raw: RawFile, data: bytes
+    raw: RawFile, data: bytes, codec: str
 ) -> tuple[list[str], pd.DataFrame, list[warnings.WarningMessage]]:
-    """(header cells, data rows with columns 0..n-1, pandas' warnings), from `data`, the file as UTF-8
-    (`_utf8_bytes`).
+    """(header cells, data rows with columns 0..n-1, pandas' warnings), from `data` in `codec`
+    (`_parser_input`).
 
     The header line is read as a data row (header=None) so that it alone fixes the number of fields: with
     pandas' own header handling a first data line longer than the header turns its leading fields into an
@@ -321,7 +331,7 @@ def _parse_csv(
             warnings.simplefilter("always", pd.errors.ParserWarning)
             # Bytes, not StringIO: pandas' C parser reads a text buffer through a slow chunked re-encoding.
             frame = pd.read_csv(
-                io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False,
+                io.BytesIO(data), encoding=codec, dtype=str, keep_default_na=False,
                 na_filter=False, skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, on_bad_lines="warn",
                 header=None,
             )
@@ -333,26 +343,44 @@ def _parse_csv(
     return header, frame.iloc[1:].reset_index(drop=True), caught
 
 
-def _utf8_bytes(raw: RawFile, expected: str) -> tuple[bytes, list[str]]:
-    """(the file as UTF-8 bytes, a leading BOM allowed; the encoding notes) for pandas' parser, without the
-    whole text ever held beside them: decoded a block at a time, and the delivered bytes themselves when they
-    are UTF-8 with no BOM past the start. Decoded whole, the text had been held through the parse: 650 MiB
-    for the 6.6 M rows of a national-scale NT/O-NET file (cp874, Thai at two bytes a character).
+def _parser_input(raw: RawFile, expected: str) -> tuple[bytes, str, list[str]]:
+    """(bytes for pandas' parser, the codec it decodes them with, the encoding notes), without the whole
+    text ever held beside them. cp874 bytes are parsed as delivered: pandas decodes them as it reads
+    (`single_byte_codec`). UTF-8 bytes with no BOM past the start are parsed as delivered too; other UTF-8
+    is decoded a block at a time and encoded anew without its stray BOMs. Decoded whole, the text had been
+    held through the parse (650 MiB for the 6.6 M rows of a national-scale NT/O-NET file, cp874, Thai at two
+    bytes a character), and then re-encoded cp874 as UTF-8 (500 MiB more, and 2.8 s).
 
-    A file that does not decode so with the contract's encoding is decoded whole (`decode_text`): the
+    A file that does not decode so with the contract's encoding is decoded whole (`_whole_text_input`): the
     encoding it falls back to, or the problem reported, is then exactly the whole file's."""
     _guard_binary(raw)
     data = raw.data
+    direct = single_byte_codec(data, expected)
+    if direct is not None:
+        codec, used = direct
+        return data, codec, _encoding_notes(used, expected)
     try:
         used, blocks = decode_in_blocks(data, expected)
         if _is_the_text_already(data, used):
             for _ in blocks:  # checked to decode throughout
                 pass
-            return data, _encoding_notes(used, expected)
-        return b"".join(block.encode("utf-8") for block in blocks), _encoding_notes(used, expected)
+            return data, UTF8_WITH_BOM_OR_NOT, _encoding_notes(used, expected)
+        utf8 = b"".join(block.encode("utf-8") for block in blocks)
+        return utf8, UTF8_WITH_BOM_OR_NOT, _encoding_notes(used, expected)
     except NotDecodableInBlocks:
-        text, used, notes = decode_text(raw, expected)
-        return (data if _is_the_text_already(data, used) else text.encode("utf-8")), notes
+        return _whole_text_input(raw, expected)
+
+
+UTF8_WITH_BOM_OR_NOT = "utf-8-sig"
+"""pandas' codec for UTF-8 bytes: a BOM at the start is read through."""
+
+
+def _whole_text_input(raw: RawFile, expected: str) -> tuple[bytes, str, list[str]]:
+    """`_parser_input` for a file that does not decode with its promised encoding: the whole file decoded
+    with the encoding `decode_delivery` falls back to, as UTF-8."""
+    text, used, notes = decode_text(raw, expected)
+    data = raw.data if _is_the_text_already(raw.data, used) else text.encode("utf-8")
+    return data, UTF8_WITH_BOM_OR_NOT, notes
 
 
 def _is_the_text_already(data: bytes, used: str) -> bool:
@@ -427,15 +455,15 @@ def _embedded_line_breaks(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _truncated_last_line(
-    data: bytes, frame: pd.DataFrame, line: np.ndarray, bad_lines: dict[int, str]
+    data: bytes, codec: str, frame: pd.DataFrame, line: np.ndarray, bad_lines: dict[int, str]
 ) -> dict[int, str]:
     """{line: problem} for a last line with fewer fields than the header in a file without a final line
     break: a file cut off mid-line. (pandas pads short lines with blanks, which would load half a row.)
-    `data`: the file as UTF-8."""
+    `data`: the file as parsed, in `codec` (`_parser_input`)."""
     if not len(frame) or data.endswith((b"\n", b"\r")) or (bad_lines and max(bad_lines) > line[-1]):
         return {}
     # without splitting the whole file; after a line break, so neither a BOM nor half a character
-    last_line = data[max(data.rfind(b"\n"), data.rfind(b"\r")) + 1:].decode("utf-8")
+    last_line = data[max(data.rfind(b"\n"), data.rfind(b"\r")) + 1:].decode(codec)
     fields = next(csv.reader([last_line]), [])
     if not any(f.strip() for f in fields) or len(fields) >= len(frame.columns):
         return {}

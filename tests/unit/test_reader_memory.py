@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
@@ -9,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.sources import read_delivery
+from assets.sources import DeliveryError, read_delivery
 from assets.sources.common import ProvinceAdapter
-from assets.sources.readers import RawFile, _longest_line_bytes, _utf8_bytes, decode_text, read_csv_table
+from assets.sources.readers import RawFile, _longest_line_bytes, _parser_input, decode_text, read_csv_table
 from tests.fixtures.deliveries.builders import citizen_id, pseudonymiser, spec, write_csv
 
 CASES = spec("sukhothai", "protection_cases")
@@ -29,23 +30,42 @@ def test_longest_line_scanned_in_blocks_is_the_longest_line() -> None:
             assert _longest_line_bytes(data, block) == longest, (data, block)
 
 
-def test_utf8_csv_is_parsed_from_the_delivered_bytes(tmp_path: Path) -> None:
-    """The CSV parser reads UTF-8 bytes: a file that decodes as UTF-8 is handed over as it is (its BOM at
-    the start is read through); a stray BOM inside (removed from the text) or another encoding is encoded
-    anew, a block at a time; a file not in its promised encoding falls back to the whole file's detection."""
+def test_csv_is_parsed_from_the_delivered_bytes(tmp_path: Path) -> None:
+    """The CSV parser reads the delivered bytes when they are UTF-8 (a BOM at the start is read through) or
+    cp874 (pandas decodes them as it reads); a stray BOM inside (removed from the text) is encoded anew, a
+    block at a time; a file not in its promised encoding falls back to the whole file's detection."""
     for name, data in [("plain", "a,ข\n1,๒\n".encode()), ("bom", b"\xef\xbb\xbf" + "a,ข\n1,๒\n".encode())]:
         raw = RawFile(tmp_path / name, data, "")
-        assert _utf8_bytes(raw, "utf-8")[0] is data
-        assert _utf8_bytes(raw, "utf-8-sig")[0] is data
+        assert _parser_input(raw, "utf-8")[0] is data
+        assert _parser_input(raw, "utf-8-sig")[0] is data
     stray = RawFile(tmp_path / "stray", "a,ข\n\ufeff1,๒\n".encode(), "")
-    assert _utf8_bytes(stray, "utf-8") == ("a,ข\n1,๒\n".encode(), ["encoding utf-8"])
-    lines = "".join(f"{i},ข{i}\n" for i in range(50_000))  # several blocks
+    assert _parser_input(stray, "utf-8") == ("a,ข\n1,๒\n".encode(), "utf-8-sig", ["encoding utf-8"])
+    lines = "".join(f"{i},ข{i}\n" for i in range(50_000))
     thai = RawFile(tmp_path / "cp874", lines.encode("cp874"), "")
-    assert _utf8_bytes(thai, "cp874") == (lines.encode(), ["encoding cp874"])
+    data, codec, notes = _parser_input(thai, "cp874")
+    assert data is thai.data and (codec, notes) == ("cp874", ["encoding cp874"])
+    assert _parser_input(thai, "tis-620")[1:] == ("cp874", ["encoding tis-620"])  # decoded as cp874 always
     misread = RawFile(tmp_path / "promised-cp874", "a,ข\n".encode(), "")  # UTF-8 Thai, cp874 promised
-    data, notes = _utf8_bytes(misread, "cp874")
-    assert data is misread.data and notes == decode_text(misread, "cp874")[2]
+    data, codec, notes = _parser_input(misread, "cp874")
+    assert data is misread.data and notes == decode_text(misread, "cp874")[2] and codec == "utf-8-sig"
     assert "encoding utf-8 detected where the contract says cp874" in notes
+
+
+def test_cp874_with_a_byte_it_leaves_undefined_reads_as_the_whole_file_decides(tmp_path: Path) -> None:
+    """pandas meets the undefined byte part-way through its parse: the file is then read as one decoded
+    whole would be, not half-read and not failed on the parser's error."""
+    promised = dataclasses.replace(CASES, encoding="cp874")
+    path = write_csv(tmp_path / "social_protection_cases.csv", CASES, [CASE], encoding="cp874")
+    lines = path.read_bytes()
+    many = lines + lines.splitlines(keepends=True)[-1] * 20_000  # 1.3 MB: past pandas' first chunk
+    assert len(read_csv_table(RawFile(path, many, ""), promised)) == 20_001
+    for bad in (lines.rstrip(b"\n") + b"\xdb\n", many + b"\xfc\n"):  # 0xDB, 0xFC: undefined in cp874
+        with pytest.raises(DeliveryError, match="not decodable as cp874 or any supported encoding"):
+            read_csv_table(RawFile(path, bad, ""), promised)
+    utf8 = lines.decode("cp874").replace("ทุนเสมอภาค", "ทุน ✓").encode()  # no cp874 byte for '✓'
+    table = read_csv_table(RawFile(path, utf8, ""), promised)
+    assert table.fields["support_given"].tolist() == ["ทุน ✓"]
+    assert "encoding utf-8 detected where the contract says cp874" in table.notes
 
 
 def test_csv_is_never_decoded_whole_when_it_decodes_in_blocks(tmp_path: Path,
@@ -61,8 +81,8 @@ def test_csv_is_never_decoded_whole_when_it_decodes_in_blocks(tmp_path: Path,
     for encoding in ("utf-8-sig", "utf-8"):  # the file as its contract promises (UTF-8, a BOM or none)
         path = write_csv(tmp_path / encoding / "cases.csv", CASES, [CASE], encoding=encoding)
         assert read_csv_table(RawFile.read(path), CASES).fields["support_given"].tolist() == ["ทุนเสมอภาค"]
-    thai = RawFile(tmp_path / "cp874", "a,ข\n".encode("cp874"), "")  # Satun's promise
-    assert _utf8_bytes(thai, "cp874") == ("a,ข\n".encode(), ["encoding cp874"])
+    thai = RawFile(tmp_path / "cp874", "a,ข\n".encode("cp874"), "")  # Satun's promise, parsed as delivered
+    assert _parser_input(thai, "cp874") == (thai.data, "cp874", ["encoding cp874"])
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp874"])
@@ -76,14 +96,15 @@ def test_csv_reads_alike_from_bytes_or_from_text_decoded_whole(tmp_path: Path, e
     path = write_csv(tmp_path / "social_protection_cases.csv", CASES, rows, encoding=encoding)
     path.write_bytes(path.read_bytes().rstrip(b"\r\n").rsplit(b",", 2)[0])  # the last line cut short
     raw = RawFile.read(path)
-    direct = read_csv_table(raw, CASES)
+    promised = dataclasses.replace(CASES, encoding=encoding)
+    direct = read_csv_table(raw, promised)
 
-    def whole(raw: RawFile, expected: str) -> tuple[bytes, list[str]]:
+    def whole(raw: RawFile, expected: str) -> tuple[bytes, str, list[str]]:
         text, _, notes = decode_text(raw, expected)
-        return text.encode("utf-8"), notes
+        return text.encode("utf-8"), "utf-8", notes
 
-    monkeypatch.setattr(readers, "_utf8_bytes", whole)
-    encoded = read_csv_table(raw, CASES)
+    monkeypatch.setattr(readers, "_parser_input", whole)
+    encoded = read_csv_table(raw, promised)
     assert direct.fields.equals(encoded.fields)
     assert direct.notes == encoded.notes
     assert direct.source_row.tolist() == encoded.source_row.tolist() == [2, 3, 4, 6]
