@@ -55,7 +55,9 @@ class Pseudonymiser:
         """keys_for for IDs already through normalise_person_id_series. `distinct`: the IDs are (nearly all)
         distinct already, so each is hashed as it is: finding the few repeats would cost more than they do."""
         if distinct:
-            each = [None if pid is None or pid != pid else self._hash_normalised(pid) for pid in ids]  # NaN
+            # over a numpy array: iterating a Series costs a quarter more per ID, over millions of them
+            each = [None if pid is None or pid != pid else self._hash_normalised(pid)  # pid != pid: NaN
+                    for pid in ids.to_numpy(dtype=object)]
             return pd.Series(each, index=ids.index, dtype="str")
         codes, uniques = pd.factorize(ids)
         hashed = np.array([self._hash_normalised(pid) for pid in uniques] + [None], dtype=object)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 THAI_DIGITS: dict[int, int] = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
@@ -106,3 +108,44 @@ def per_distinct(s: pd.Series, parse: Callable[[pd.Series], tuple[pd.Series, ...
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     results = parse(pd.Series(uniques))
     return tuple(pd.Series(r.array.take(codes, allow_fill=True), index=s.index) for r in results)
+
+
+@dataclass(frozen=True)
+class DistinctValues:
+    """A column as its distinct values (a missing value among them, once) and each row's position among them.
+
+    The adapters judge each distinct delivered value once and spread the results back over the rows only
+    where a whole column is wanted: a national file repeats a few thousand schools, scores and labels over
+    millions of rows, and a column judged row by row held a new string object per row (about 60 bytes each).
+    """
+
+    values: pd.Series
+    """The distinct values, or what was made of each (`with_values`), positions 0..n-1."""
+    codes: np.ndarray
+    """Per row, the position of its value in `values`."""
+
+    @classmethod
+    def of(cls, column: pd.Series) -> DistinctValues:
+        codes, values = pd.factorize(column, use_na_sentinel=False)
+        if len(values) <= np.iinfo(np.int32).max:  # half the memory, held until the rows are typed
+            codes = codes.astype(np.int32)
+        return cls(pd.Series(values), codes)
+
+    def with_values(self, values: pd.Series) -> DistinctValues:
+        """The same rows with `values` made of each distinct value (same length and order)."""
+        return DistinctValues(values.reset_index(drop=True), self.codes)
+
+    def rows(self, keep: np.ndarray | None = None) -> pd.Series:
+        """The values spread over the rows (only those where `keep` is True), positions 0..n-1."""
+        codes = self.codes if keep is None else self.codes[keep]
+        return pd.Series(self.values.array.take(codes))
+
+    def where_rows(self, flags: pd.Series) -> np.ndarray:
+        """Per row, the boolean `flags` (one per distinct value) of its value."""
+        return flags.to_numpy(dtype=bool).take(self.codes)
+
+    def equality_codes(self) -> np.ndarray:
+        """Per row, a number equal between two rows exactly when their values are equal (missing equal to
+        missing), as pandas' `duplicated` compares them: integers to compare instead of strings."""
+        same, _ = pd.factorize(self.values, use_na_sentinel=False)
+        return same.take(self.codes)

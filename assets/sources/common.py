@@ -1,6 +1,7 @@
 """The shared step every adapter ends with: delivered fields (text) → typed contract rows plus rejects.
 
-What happens here, vectorised over the whole file:
+What happens here, vectorised over the whole file, each field's distinct values judged once
+(assets/parsing/text.py DistinctValues) and spread over the rows only in the typed rows and rejects:
 - text is cleaned (Thai digits → Arabic, whitespace runs collapsed, blanks → missing);
 - Thai value labels are mapped (sex, status, position, ...), grades normalised (อ.1 / อบ.1 → K1), yes/no
   parsed, numbers parsed, Buddhist-Era dates converted to Common-Era dates, ranges checked;
@@ -50,7 +51,7 @@ from assets.parsing.ids import (
     redact_person_ids_series,
 )
 from assets.parsing.pseudonym import Pseudonymiser
-from assets.parsing.text import SHOWN_CHARACTERS, clean_text_series, per_distinct, shorten
+from assets.parsing.text import SHOWN_CHARACTERS, DistinctValues, clean_text_series, shorten
 from assets.parsing.values import map_labels_series, parse_bool_series, parse_float_series, parse_int_series
 from assets.sources.base import AdapterResult, DeliveryError
 from assets.sources.readers import (
@@ -255,32 +256,30 @@ def to_contract(
     fields = table.fields
     index = fields.index
     province = pd.Series(ctx.province, index=index, dtype="str")
-    expected_code = province.map(PROVINCES).astype("str") if ctx.province != NATIONAL else None
+    expected_code = PROVINCES[ctx.province] if ctx.province != NATIONAL else None
 
-    values: dict[str, pd.Series] = {}
+    # Each field is judged once per distinct delivered value (DistinctValues); rows get their values only
+    # in the typed rows and the rejects.
+    values: dict[str, DistinctValues] = {}
     # Reasons are joined as each field is judged: one per field kept to the end was 8 bytes a row each.
     row_reasons = _no_reasons(index)
     if extra_reasons is not None:
         add_reasons(row_reasons, extra_reasons.reset_index(drop=True))
-    person_keys: pd.Series | None = None
+    person_keys: DistinctValues | None = None
     for field in fields.columns:
+        delivered = DistinctValues.of(fields[field])
         if field == PERSON_ID:
-            person_keys, kind, reason = _pseudonymise(fields[field], entity, ctx.pseudonymiser)
-            values[_person_column(entity)] = person_keys.where(kind.notna())
+            person_keys, kind, reason = _pseudonymise(delivered, entity, ctx.pseudonymiser)
+            valid_keys = person_keys.values.where(kind.values.notna())
+            values[_person_column(entity)] = delivered.with_values(valid_keys)
             if "id_kind" in entity.column_names:
                 values["id_kind"] = kind
-            add_reasons(row_reasons, reason)
-            continue
-        column = entity.column(FIELD_TO_COLUMN.get(field, field))
-        if column.name == "school_id":
-            converted, reason = convert_school_id(fields[field], field, expected_code)
         else:
-            converted, reason = convert_value(field, column, fields[field])
-        if not column.nullable:
-            missing = (converted.isna() & reason.isna()).to_numpy()
-            reason = reason.where(~missing, f"{field}: required value missing")
-        values[column.name] = converted.reset_index(drop=True)
-        add_reasons(row_reasons, reason.reset_index(drop=True))
+            column = entity.column(FIELD_TO_COLUMN.get(field, field))
+            converted, judged = _convert_distinct(field, column, delivered.values, expected_code)
+            values[column.name] = delivered.with_values(converted)
+            reason = delivered.with_values(judged)
+        _add_row_reasons(row_reasons, reason)
 
     if table.row_problems is not None:  # a row that could not be read has no field values to judge
         row_reasons = table.row_problems.where(table.row_problems.notna(), row_reasons)
@@ -289,7 +288,8 @@ def to_contract(
 
     agency = table.agency if table.agency is not None else pd.Series(ctx.agency, index=table.fields.index)
     rows = _typed_rows(entity, values, table, agency, ctx, province, ~rejected)
-    rejects = _rejects(table, agency, person_keys, row_reasons, rejected)
+    rejected_keys = None if person_keys is None else person_keys.rows(rejected)
+    rejects = _rejects(table, agency, rejected_keys, row_reasons, rejected)
     notes = list(table.notes)
     if rejected.any():
         notes.append(f"{int(rejected.sum())} of {len(table)} rows rejected")
@@ -299,20 +299,37 @@ def to_contract(
     )
 
 
+def _convert_distinct(field: str, column: Column, text: pd.Series, expected_code: str | None) -> Converted:
+    """One delivered field's distinct values → contract values and reasons (a required value missing too)."""
+    if column.name == "school_id":
+        converted, reason = convert_school_id(text, field, expected_code)
+    else:
+        converted, reason = convert_value(field, column, text)
+    if not column.nullable:
+        missing = (converted.isna() & reason.isna()).to_numpy()
+        reason = reason.where(~missing, f"{field}: required value missing")
+    return converted, reason
+
+
+def _add_row_reasons(row_reasons: pd.Series, reasons: DistinctValues) -> None:
+    """`add_reasons` for reasons judged per distinct value: spread over the rows only when there are any."""
+    if reasons.values.notna().any():
+        add_reasons(row_reasons, reasons.rows())
+
+
 def _person_column(entity: Entity) -> str:
     return entity.pseudonymised[0]
 
 
-def _pseudonymise(ids: pd.Series, entity: Entity, pseudonymiser: Pseudonymiser) -> tuple[pd.Series, ...]:
+def _pseudonymise(
+    delivered: DistinctValues, entity: Entity, pseudonymiser: Pseudonymiser
+) -> tuple[DistinctValues, ...]:
     """(keys of every delivered ID, valid or not; id_kind; reasons). Raw IDs go no further than here.
 
     Each distinct delivered ID is judged and hashed once: a test file holds each student in several rows
     (NT/O-NET: 6.6 M rows, 1.9 M students), and hashing every row had been a quarter of reading it."""
-    keys, kind, reasons = per_distinct(ids, lambda each: _pseudonymise_each(each, entity, pseudonymiser))
-    missing = ids.isna().to_numpy()  # per_distinct judges present values only
-    if missing.any():
-        reasons = reasons.mask(missing, f"{PERSON_ID}: missing")
-    return keys.reset_index(drop=True), kind.reset_index(drop=True), reasons.reset_index(drop=True)
+    judged = _pseudonymise_each(delivered.values, entity, pseudonymiser)
+    return tuple(delivered.with_values(result) for result in judged)
 
 
 def _pseudonymise_each(ids: pd.Series, entity: Entity, pseudonymiser: Pseudonymiser) -> tuple[pd.Series, ...]:
@@ -327,16 +344,19 @@ def _pseudonymise_each(ids: pd.Series, entity: Entity, pseudonymiser: Pseudonymi
 
 
 def _mark_duplicates(
-    table: DeliveredTable, entity: Entity, values: dict[str, pd.Series], reasons: pd.Series
+    table: DeliveredTable, entity: Entity, values: dict[str, DistinctValues], reasons: pd.Series
 ) -> pd.Series:
     """Identical delivered rows, then repeated keys among otherwise valid rows: 'duplicate of row N'.
 
     Identical rows have identical keys (a key is converted from the row's own fields, a missing one is alike
     too), so whole rows are compared only where a key repeats: a few columns to hash instead of all of them.
+    Keys are compared as integers, one per distinct key value (`equality_codes`).
     """
-    keys = pd.DataFrame({c: values[c] for c in entity.key if c in values}, copy=False)
-    same_key = (keys.duplicated(keep=False).to_numpy() if len(keys.columns)
-                else np.ones(len(table), dtype=bool))
+    key_columns = [values[c] for c in entity.key if c in values]
+    keys = pd.DataFrame(index=table.fields.index)
+    if key_columns:
+        keys["key"] = _one_code_per_key(key_columns)
+    same_key = _repeated(keys["key"].to_numpy()) if key_columns else np.ones(len(table), dtype=bool)
     same_content = np.zeros(len(table), dtype=bool)
     if same_key.any():
         same_content[same_key] = table.fields[same_key].duplicated(keep=False).to_numpy()
@@ -344,6 +364,34 @@ def _mark_duplicates(
         same_content &= table.row_problems.isna().to_numpy()
     reasons = _reject_later(table, table.fields, same_content, reasons)
     return _reject_later(table, keys, reasons.isna().to_numpy() & same_key, reasons)
+
+
+def _one_code_per_key(columns: list[DistinctValues]) -> np.ndarray:
+    """One integer per row, equal between two rows exactly when each of `columns` is: integers to compare
+    instead of a row's key values (`DistinctValues.equality_codes`)."""
+    combined = columns[0].equality_codes().astype(np.int64)
+    for column in columns[1:]:
+        codes = column.equality_codes()
+        size = int(codes.max(initial=0)) + 1
+        if int(combined.max(initial=0)) >= np.iinfo(np.int64).max // size:  # renumbered 0..n-1 first
+            combined = pd.factorize(combined)[0].astype(np.int64)
+        combined = combined * size + codes
+    return combined
+
+
+def _repeated(codes: np.ndarray) -> np.ndarray:
+    """Per row, whether another row has the same code (pandas' duplicated(keep=False)), found by sorting:
+    pandas' hash table of the 6.6 M keys of an NT/O-NET file held 250 MiB more than the codes."""
+    order = np.argsort(codes)
+    ordered = codes[order]
+    same_as_next = ordered[1:] == ordered[:-1]
+    del ordered
+    repeated_in_order = np.zeros(len(codes), dtype=bool)
+    repeated_in_order[1:] = same_as_next
+    repeated_in_order[:-1] |= same_as_next
+    repeated = np.empty(len(codes), dtype=bool)
+    repeated[order] = repeated_in_order
+    return repeated
 
 
 def _reject_later(
@@ -372,7 +420,7 @@ CONTRACT_DTYPES: dict[str, str] = {
 
 
 def _typed_rows(
-    entity: Entity, values: dict[str, pd.Series], table: DeliveredTable, agency: pd.Series, ctx: Context,
+    entity: Entity, values: dict[str, DistinctValues], table: DeliveredTable, agency: pd.Series, ctx: Context,
     province: pd.Series, keep: np.ndarray,
 ) -> pd.DataFrame:
     n = int(keep.sum())
@@ -385,29 +433,32 @@ def _typed_rows(
         "source_row": lambda: pd.Series(table.source_row, index=index),
     }
     columns = {}
-    every_row = bool(keep.all())
+    kept_rows = None if keep.all() else keep
     for column in entity.all_columns:
-        # popped: each converted column is freed once its typed copy is made, not after the last one's
-        series = values.pop(column.name, None)
-        if series is None and column.name in lineage:
+        # popped: each converted column is freed once its typed rows are made, not after the last one's
+        converted = values.pop(column.name, None)
+        if converted is not None:  # typed once per distinct value, then spread over the kept rows
+            columns[column.name] = converted.with_values(_typed(converted.values, column)).rows(kept_rows)
+        elif column.name in lineage:
             series = lineage[column.name]()
-        dtype = CONTRACT_DTYPES[column.type]
-        if series is None:  # an optional column the province does not deliver at all
-            columns[column.name] = pd.Series(pd.array([None] * n, dtype=dtype))
-            continue
-        kept = series.reset_index(drop=True)
-        if not every_row:
-            kept = kept[keep].reset_index(drop=True)
-        if column.type == "date":
-            columns[column.name] = pd.to_datetime(kept).astype("datetime64[ns]").dt.normalize()
-        elif column.type == "boolean":
-            columns[column.name] = kept.astype("boolean")
-        elif column.type == "integer":
-            columns[column.name] = pd.to_numeric(kept).astype("Int64")
-        else:
-            columns[column.name] = kept.astype(dtype)
+            if kept_rows is not None:
+                series = series[kept_rows]
+            columns[column.name] = _typed(series.reset_index(drop=True), column)
+        else:  # an optional column the province does not deliver at all
+            columns[column.name] = pd.Series(pd.array([None] * n, dtype=CONTRACT_DTYPES[column.type]))
     # copy=False: a DataFrame built from a dict copies every column by default, the whole file's rows again
     return pd.DataFrame(columns, columns=entity.column_names, copy=False)
+
+
+def _typed(series: pd.Series, column: Column) -> pd.Series:
+    """`series` in its contract column's pandas dtype (CONTRACT_DTYPES); dates at midnight."""
+    if column.type == "date":
+        return pd.to_datetime(series).astype("datetime64[ns]").dt.normalize()
+    if column.type == "boolean":
+        return series.astype("boolean")
+    if column.type == "integer":
+        return pd.to_numeric(series).astype("Int64")
+    return series.astype(CONTRACT_DTYPES[column.type])
 
 
 _JSON_ESCAPED_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
@@ -422,17 +473,18 @@ def _shown_in_json(values: pd.Series) -> pd.Series:
 
 
 def _rejects(
-    table: DeliveredTable, agency: pd.Series, person_keys: pd.Series | None, reasons: pd.Series,
+    table: DeliveredTable, agency: pd.Series, rejected_keys: pd.Series | None, reasons: pd.Series,
     rejected: np.ndarray,
 ) -> pd.DataFrame:
-    """Rejected rows: delivered values as JSON with the raw person ID replaced by its pseudonym."""
+    """Rejected rows: delivered values as JSON with the raw person ID replaced by its pseudonym
+    (`rejected_keys`, one per rejected row)."""
     records = table.fields[rejected].copy()
     if table.sheet is not None:
         records["_sheet"] = table.sheet[rejected]
     for column in records.columns:  # before the keys go in: a hex key may hold 13 digits in a row by chance
         records[column] = _shown_in_json(redact_person_ids_series(records[column]))
-    if person_keys is not None:
-        records[PERSON_ID] = person_keys[rejected]
+    if rejected_keys is not None:
+        records[PERSON_ID] = rejected_keys.to_numpy()
     as_objects = records.astype(object).where(records.notna(), None)
     payload = [json.dumps(r, ensure_ascii=False) for r in as_objects.to_dict("records")]
     reason = redact_person_ids_series(reasons[rejected])

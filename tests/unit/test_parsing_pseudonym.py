@@ -101,12 +101,13 @@ def test_rows_judged_once_per_distinct_id_as_if_each_were_judged_alone(ids: list
     """An adapter judges and hashes each distinct delivered ID once (a test file repeats every student in
     several rows): every row's key, kind and reason are what judging that row alone gives."""
     from assets.contract.entities import ENTITIES
+    from assets.parsing.text import DistinctValues
     from assets.sources.common import _pseudonymise, _pseudonymise_each
 
     pseudonymiser = Pseudonymiser(KEY_A)
-    delivered = pd.Series(ids, dtype="str", index=range(100, 100 + len(ids)))
+    delivered = DistinctValues.of(pd.Series(ids, dtype="str", index=range(100, 100 + len(ids))))
     for entity in (ENTITIES["students"], ENTITIES["teachers"]):
-        rows = _pseudonymise(delivered, entity, pseudonymiser)
+        rows = [judged.rows() for judged in _pseudonymise(delivered, entity, pseudonymiser)]
         assert all(r.index.tolist() == list(range(len(ids))) for r in rows)
         for position, value in enumerate(ids):
             alone = _pseudonymise_each(pd.Series([value], dtype="str"), entity, pseudonymiser)
@@ -117,6 +118,7 @@ def test_rows_judged_once_per_distinct_id_as_if_each_were_judged_alone(ids: list
 
 def test_each_distinct_id_is_hashed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from assets.contract.entities import ENTITIES
+    from assets.parsing.text import DistinctValues
     from assets.sources.common import _pseudonymise
 
     pseudonymiser = Pseudonymiser(KEY_A)
@@ -125,7 +127,8 @@ def test_each_distinct_id_is_hashed_once(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(Pseudonymiser, "_hash_normalised",
                         lambda self, pid: hashed.append(pid) or hash_one(self, pid))
     delivered = pd.Series([CITIZEN_ID, None, CITIZEN_ID, "G123456789012"] * 1000, dtype="str")
-    keys, _, reasons = _pseudonymise(delivered, ENTITIES["students"], pseudonymiser)
+    keys, _, reasons = (judged.rows() for judged in
+                        _pseudonymise(DistinctValues.of(delivered), ENTITIES["students"], pseudonymiser))
     assert sorted(hashed) == sorted([CITIZEN_ID, "G123456789012"])
     assert keys[0] == keys[4000 - 2] == pseudonymiser.key_for(CITIZEN_ID) and pd.isna(keys[1])
     assert reasons[1] == "person_id: missing" and reasons.notna().sum() == 1000

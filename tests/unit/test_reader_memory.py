@@ -112,28 +112,39 @@ def test_csv_reads_alike_from_bytes_or_from_text_decoded_whole(tmp_path: Path, e
     assert direct.fields["support_given"].isna().tolist() == [False, True, False, True]  # the cut line's
 
 
-def test_rows_and_delivered_fields_are_not_copied_when_put_together() -> None:
-    """A DataFrame built from a dict copies every column unless told not to: the delivered table and the typed
-    rows took the whole file's columns again (at 6.6 M NT/O-NET rows, 640 MiB more at the adapter's peak)."""
-    from assets.contract.entities import ENTITIES
-    from assets.sources.common import Context, _typed_rows
-    from assets.sources.readers import DeliveredTable, _table_from_columns
+def test_delivered_fields_are_not_copied_when_put_together() -> None:
+    """A DataFrame built from a dict copies every column unless told not to: the delivered table took the
+    whole file's columns again (at 6.6 M NT/O-NET rows, 320 MiB more at the adapter's peak)."""
+    from assets.sources.readers import _table_from_columns
 
     delivered = {"person_id": pd.Series(["1", "2", "3"], dtype="str"),
                  "school_id": pd.Series(["1164010001"] * 3, dtype="str")}
     fields = _table_from_columns(CASES, delivered, 3, [])
     assert np.shares_memory(fields["school_id"].array._ndarray, delivered["school_id"].array._ndarray)
 
-    entity = ENTITIES["protection_cases"]
-    values = {"school_id": pd.Series(["1164010001"] * 3, dtype="string")}
-    given = values["school_id"].array._ndarray
-    table = DeliveredTable(fields, np.array([2, 3, 4]))
+
+def test_typed_rows_hold_one_object_per_distinct_value_and_only_the_kept_rows() -> None:
+    """A column is typed once per distinct value and spread over the kept rows only: each row refers to its
+    distinct value's object (a column judged row by row held a new string per row, 60 bytes each)."""
+    from assets.contract.entities import ENTITIES
+    from assets.parsing.text import DistinctValues
+    from assets.sources.common import Context, _typed_rows
+    from assets.sources.readers import DeliveredTable
+
+    schools = pd.Series(["1164010001", "1164010002", "1164010001", None], dtype="str")
+    fields = pd.DataFrame({"school_id": schools})
+    values = {"school_id": DistinctValues.of(schools)}
+    distinct = values["school_id"].values
+    table = DeliveredTable(fields, np.array([2, 3, 4, 5]))
     ctx = Context(CASES, RawFile(Path("x.csv"), b"", "0" * 64), "sukhothai", 2567, pseudonymiser())
     province = pd.Series("sukhothai", index=fields.index, dtype="str")
-    rows = _typed_rows(entity, values, table, pd.Series([None] * 3, dtype="str"), ctx, province,
-                       np.ones(3, dtype=bool))
-    assert rows["school_id"].tolist() == ["1164010001"] * 3
-    assert np.shares_memory(rows["school_id"].array._ndarray, given)
+    keep = np.array([True, False, True, True])
+    rows = _typed_rows(ENTITIES["protection_cases"], values, table, pd.Series([None] * 4, dtype="str"), ctx,
+                       province, keep)
+    assert rows["school_id"].dtype == "string" and rows["school_id"].isna().tolist() == [False, False, True]
+    assert rows["school_id"][0] is rows["school_id"][1] is distinct[0]
+    assert rows["source_row"].tolist() == [2, 4, 5] and rows["province"].tolist() == ["sukhothai"] * 3
+    assert rows.index.tolist() == [0, 1, 2] and not values  # each converted column freed once typed
 
 
 def test_the_files_bytes_are_released_before_the_conversion(tmp_path: Path,
