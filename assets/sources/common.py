@@ -251,23 +251,49 @@ def to_contract(
     The lineage column `province` is the landing folder the file came from ('national' for national
     sources), which is also the unit a re-delivery replaces. `extra_reasons`: row problems found by a
     format-specific step (EMIS totals), merged with the rest.
+
+    The table's delivered fields are released once the rejects are made (`DeliveredTable.release_fields`):
+    the typed rows are made without the delivered text beside them.
     """
     entity = ENTITIES[ctx.source.entity]
-    fields = table.fields
-    index = fields.index
+    index = table.fields.index
     province = pd.Series(ctx.province, index=index, dtype="str")
-    expected_code = PROVINCES[ctx.province] if ctx.province != NATIONAL else None
-
-    # Each field is judged once per distinct delivered value (DistinctValues); rows get their values only
-    # in the typed rows and the rejects.
-    values: dict[str, DistinctValues] = {}
     # Reasons are joined as each field is judged: one per field kept to the end was 8 bytes a row each.
     row_reasons = _no_reasons(index)
     if extra_reasons is not None:
         add_reasons(row_reasons, extra_reasons.reset_index(drop=True))
+    values, person_keys = _judge_fields(table, entity, ctx, row_reasons)
+
+    if table.row_problems is not None:  # a row that could not be read has no field values to judge
+        row_reasons = table.row_problems.where(table.row_problems.notna(), row_reasons)
+    row_reasons = _mark_duplicates(table, entity, values, row_reasons)
+    rejected = row_reasons.notna().to_numpy()
+
+    agency = table.agency if table.agency is not None else pd.Series(ctx.agency, index=index)
+    rejected_keys = None if person_keys is None else person_keys.rows(rejected)
+    rejects = _rejects(table, agency, rejected_keys, row_reasons, rejected)
+    del person_keys, rejected_keys
+    table.release_fields()
+    rows = _typed_rows(entity, values, table, agency, ctx, province, ~rejected)
+    notes = list(table.notes)
+    if rejected.any():
+        notes.append(f"{int(rejected.sum())} of {len(table)} rows rejected")
+    return AdapterResult(
+        entity=entity.name, source_file=ctx.raw.name, source_sha256=ctx.raw.sha256,
+        rows=rows, rejects=rejects, rows_read=len(table), notes=notes,
+    )
+
+
+def _judge_fields(
+    table: DeliveredTable, entity: Entity, ctx: Context, row_reasons: pd.Series
+) -> tuple[dict[str, DistinctValues], DistinctValues | None]:
+    """(each contract column's values, the keys of every delivered person ID or None), every field judged
+    once per distinct delivered value (DistinctValues); each field's reasons joined to `row_reasons`."""
+    expected_code = PROVINCES[ctx.province] if ctx.province != NATIONAL else None
+    values: dict[str, DistinctValues] = {}
     person_keys: DistinctValues | None = None
-    for field in fields.columns:
-        delivered = DistinctValues.of(fields[field])
+    for field in table.fields.columns:
+        delivered = DistinctValues.of(table.fields[field])
         if field == PERSON_ID:
             person_keys, kind, reason = _pseudonymise(delivered, entity, ctx.pseudonymiser)
             valid_keys = person_keys.values.where(kind.values.notna())
@@ -280,23 +306,7 @@ def to_contract(
             values[column.name] = delivered.with_values(converted)
             reason = delivered.with_values(judged)
         _add_row_reasons(row_reasons, reason)
-
-    if table.row_problems is not None:  # a row that could not be read has no field values to judge
-        row_reasons = table.row_problems.where(table.row_problems.notna(), row_reasons)
-    row_reasons = _mark_duplicates(table, entity, values, row_reasons)
-    rejected = row_reasons.notna().to_numpy()
-
-    agency = table.agency if table.agency is not None else pd.Series(ctx.agency, index=table.fields.index)
-    rows = _typed_rows(entity, values, table, agency, ctx, province, ~rejected)
-    rejected_keys = None if person_keys is None else person_keys.rows(rejected)
-    rejects = _rejects(table, agency, rejected_keys, row_reasons, rejected)
-    notes = list(table.notes)
-    if rejected.any():
-        notes.append(f"{int(rejected.sum())} of {len(table)} rows rejected")
-    return AdapterResult(
-        entity=entity.name, source_file=ctx.raw.name, source_sha256=ctx.raw.sha256,
-        rows=rows, rejects=rejects, rows_read=len(table), notes=notes,
-    )
+    return values, person_keys
 
 
 def _convert_distinct(field: str, column: Column, text: pd.Series, expected_code: str | None) -> Converted:

@@ -112,6 +112,12 @@ class DeliveredTable:
             None if self.row_problems is None else self.row_problems[keep].reset_index(drop=True),
         )
 
+    def release_fields(self) -> None:
+        """Frees the delivered text, keeping the rows' index: the adapters' conversion (to_contract) releases
+        it before it makes the typed rows, its last use being the rejects' records (an NT/O-NET file's 6.6 M
+        rows of text had been held beside the typed rows while they were made)."""
+        self.fields = pd.DataFrame(index=self.fields.index)
+
     def keep_only(self, keep: np.ndarray) -> None:
         """`subset` in place: the rows left out are freed now, where a subset would leave the whole table to
         whoever still holds it (an adapter's caller does, until the adapter returns)."""

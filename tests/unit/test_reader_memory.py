@@ -12,7 +12,14 @@ import pytest
 
 from assets.sources import DeliveryError, read_delivery
 from assets.sources.common import ProvinceAdapter
-from assets.sources.readers import RawFile, _longest_line_bytes, _parser_input, decode_text, read_csv_table
+from assets.sources.readers import (
+    DeliveredTable,
+    RawFile,
+    _longest_line_bytes,
+    _parser_input,
+    decode_text,
+    read_csv_table,
+)
 from tests.fixtures.deliveries.builders import citizen_id, pseudonymiser, spec, write_csv
 
 CASES = spec("sukhothai", "protection_cases")
@@ -164,6 +171,32 @@ def test_the_files_bytes_are_released_before_the_conversion(tmp_path: Path,
                            pseudonymiser=pseudonymiser())
     assert [(r.data, r.name, r.sha256) for r in seen] == [(b"", path.name, RawFile.read(path).sha256)]
     assert result.source_sha256 == RawFile.read(path).sha256 and len(result.rows) == 1
+
+
+def test_delivered_text_is_released_before_the_typed_rows_are_made(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The typed rows are made without the delivered fields beside them (released once the rejects' records
+    are made from them): the rows and rejects are what they were, a rejected row's record included."""
+    import assets.sources.common as common
+
+    rows = [CASE, {**CASE, "follow_up_status": "ไม่รู้"}, CASE]  # an unknown label; a duplicate of row 2
+    path = write_csv(tmp_path / "social_protection_cases.csv", CASES, rows)
+    columns_left: list[int] = []
+    typed_rows = common._typed_rows
+
+    def spy(entity: object, values: object, table: DeliveredTable, *args: object) -> pd.DataFrame:
+        columns_left.append(len(table.fields.columns))
+        assert len(table.fields) == len(rows)  # the rows' index is kept
+        return typed_rows(entity, values, table, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(common, "_typed_rows", spy)
+    result = read_delivery(CASES, path, province="sukhothai", academic_year=2566,
+                           pseudonymiser=pseudonymiser())
+    assert columns_left == [0]
+    assert result.rows["follow_up_status"].tolist() == ["in_progress"]
+    assert result.rows["source_row"].tolist() == [2]
+    assert result.rejects["source_row"].tolist() == [3, 4]
+    assert "ไม่รู้" in result.rejects["record"][0] and "duplicate of row 2" in result.rejects["reason"][1]
 
 
 def test_freed_memory_goes_back_to_the_system() -> None:
