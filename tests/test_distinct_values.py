@@ -8,6 +8,7 @@ import great_expectations.expectations as gxe
 import numpy as np
 import pandas as pd
 import pytest
+from great_expectations.expectations.row_conditions import Column
 
 from assets.checks import distinct_values, synthetic, validation
 from assets.checks.derived import registry_key
@@ -125,3 +126,81 @@ def test_registry_key_joins_year_and_school_and_stays_missing_when_either_is() -
     assert key.index.tolist() == [9, 4, 2, 7] and key.dtype == "string"
     assert key.tolist()[0] == "2566|1095000001" and key.tolist()[3] == "2566|1095000002"
     assert key.isna().tolist() == [False, True, True, False]
+
+
+def _results(rows: pd.DataFrame, expectations: list) -> tuple[list, list[str], list[np.ndarray | None]]:
+    return validation._row_checks(rows, rows, expectations, {})
+
+
+def _frames_checked_for(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of every frame GX is asked to check an expectation on."""
+    lengths: list[int] = []
+    checked_by_gx = validation.run_expectations
+
+    def recording(frame: pd.DataFrame, expectations: list, *args: object) -> list[object]:
+        lengths.extend([len(frame)] * bool(expectations))
+        return checked_by_gx(frame, expectations, *args)
+
+    monkeypatch.setattr(validation, "run_expectations", recording)
+    return lengths
+
+
+def _test_results(rows_per_part: int, seed: int) -> pd.DataFrame:
+    """Assessment-like rows: each student once per test and subject, missing subjects among them."""
+    rng = np.random.default_rng(seed)
+    students = [f"{k:032x}" for k in rng.integers(0, 2**62, rows_per_part)]
+    parts = [("NT", "thai"), ("NT", "math"), ("ONET", "thai"), ("ONET", None)]
+    return pd.DataFrame({
+        "academic_year": pd.array([2567] * rows_per_part * len(parts), dtype="Int64"),
+        "student_key": pd.array(students * len(parts), dtype="string"),
+        "test": pd.array([t for t, _ in parts for _ in students], dtype="string"),
+        "subject": pd.array([s for _, s in parts for _ in students], dtype="string"),
+    })
+
+
+KEY_UNIQUE = gxe.ExpectCompoundColumnsToBeUnique(
+    column_list=["academic_year", "student_key", "test", "subject"])
+
+
+def test_a_key_is_checked_unique_part_by_part_with_the_whole_frames_verdict(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows sharing a key share its few-valued columns (year, test, subject): GX checks each combination's
+    rows apart, and the summary is the one checking all rows at once gives."""
+    rows = _test_results(distinct_values.MIN_ROWS // 2, seed=3)
+    monkeypatch.setattr(distinct_values, "MIN_ROWS", len(rows) + 1)  # checked whole, as a small file
+    whole, _, _ = _results(rows, [KEY_UNIQUE])
+    monkeypatch.setattr(distinct_values, "MIN_ROWS", len(rows))
+    lengths = _frames_checked_for(monkeypatch)
+    parts, blocking, failing = _results(rows, [KEY_UNIQUE])
+    assert sorted(lengths) == [len(rows) // 4] * 4  # missing subjects are a part of their own
+    assert parts == whole and whole[0]["success"] and not blocking and failing == [None]
+
+
+def test_a_key_repeated_in_one_part_is_checked_on_the_whole_frame_for_gxs_own_counts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = _test_results(distinct_values.MIN_ROWS // 2, seed=4)
+    last = len(rows) - 1
+    rows.loc[last, "student_key"] = rows.loc[last - 1, "student_key"]  # within ONET with no subject
+    monkeypatch.setattr(distinct_values, "MIN_ROWS", len(rows) + 1)
+    whole, _, _ = _results(rows, [KEY_UNIQUE])
+    monkeypatch.setattr(distinct_values, "MIN_ROWS", len(rows))
+    lengths = _frames_checked_for(monkeypatch)
+    parts, _, _ = _results(rows, [KEY_UNIQUE])
+    assert parts == whole and whole[0]["unexpected_count"] == 2 and not whole[0]["success"]
+    assert lengths[-1] == len(rows) and len(rows) // 4 in lengths  # parts first, then the whole frame
+
+
+def test_uniqueness_is_checked_whole_where_parts_would_not_hold_or_not_pay(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = _test_results(distinct_values.MIN_ROWS // 2, seed=5)
+    parts = distinct_values.uniqueness_parts(rows, KEY_UNIQUE)
+    assert parts is not None and sum(len(p) for p in parts) == len(rows)
+    mostly = gxe.ExpectCompoundColumnsToBeUnique(column_list=["student_key", "test"], mostly=0.99)
+    conditioned = gxe.ExpectCompoundColumnsToBeUnique(column_list=["student_key", "test"],
+                                                      row_condition=Column("test") == "NT")
+    one_part = gxe.ExpectCompoundColumnsToBeUnique(column_list=["academic_year", "student_key"])
+    for expectation in (mostly, conditioned, one_part):
+        assert distinct_values.uniqueness_parts(rows, expectation) is None
+    assert distinct_values.uniqueness_parts(rows.iloc[:100], KEY_UNIQUE) is None  # a small file
+    monkeypatch.setattr(distinct_values, "MAX_PART_VALUES", 1)  # no column with so few values
+    assert distinct_values.uniqueness_parts(rows, KEY_UNIQUE) is None
