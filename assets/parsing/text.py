@@ -123,6 +123,9 @@ class DistinctValues:
     """The distinct values, or what was made of each (`with_values`), positions 0..n-1."""
     codes: np.ndarray
     """Per row, the position of its value in `values`."""
+    equal: np.ndarray | None = None
+    """Per value, an integer equal between two values exactly when they are (missing equal to missing), when
+    the caller knows one cheaper than factorising the values (`equality_codes`)."""
 
     @classmethod
     def of(cls, column: pd.Series) -> DistinctValues:
@@ -131,9 +134,10 @@ class DistinctValues:
             codes = codes.astype(np.int32)
         return cls(pd.Series(values), codes)
 
-    def with_values(self, values: pd.Series) -> DistinctValues:
-        """The same rows with `values` made of each distinct value (same length and order)."""
-        return DistinctValues(values.reset_index(drop=True), self.codes)
+    def with_values(self, values: pd.Series, equal: np.ndarray | None = None) -> DistinctValues:
+        """The same rows with `values` made of each distinct value (same length and order); `equal` as the
+        field of that name."""
+        return DistinctValues(values.reset_index(drop=True), self.codes, equal)
 
     def rows(self, keep: np.ndarray | None = None) -> pd.Series:
         """The values spread over the rows (only those where `keep` is True), positions 0..n-1."""
@@ -147,5 +151,5 @@ class DistinctValues:
     def equality_codes(self) -> np.ndarray:
         """Per row, a number equal between two rows exactly when their values are equal (missing equal to
         missing), as pandas' `duplicated` compares them: integers to compare instead of strings."""
-        same, _ = pd.factorize(self.values, use_na_sentinel=False)
+        same = pd.factorize(self.values, use_na_sentinel=False)[0] if self.equal is None else self.equal
         return same.take(self.codes)

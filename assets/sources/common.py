@@ -48,6 +48,7 @@ from assets.parsing.ids import (
     is_person_id_like_series,
     is_valid_school_id_series,
     normalise_person_id_series,
+    person_id_numbers,
     redact_person_ids_series,
 )
 from assets.parsing.pseudonym import Pseudonymiser
@@ -295,9 +296,10 @@ def _judge_fields(
     for field in table.fields.columns:
         delivered = DistinctValues.of(table.fields[field])
         if field == PERSON_ID:
-            person_keys, kind, reason = _pseudonymise(delivered, entity, ctx.pseudonymiser)
+            person_keys, kind, reason, same_person = _pseudonymise(delivered, entity, ctx.pseudonymiser)
             valid_keys = person_keys.values.where(kind.values.notna())
-            values[_person_column(entity)] = delivered.with_values(valid_keys)
+            # equal keys are equal valid IDs (missing where invalid): compared as numbers, not hex strings
+            values[_person_column(entity)] = delivered.with_values(valid_keys, same_person.values.to_numpy())
             if "id_kind" in entity.column_names:
                 values["id_kind"] = kind
         else:
@@ -334,7 +336,8 @@ def _person_column(entity: Entity) -> str:
 def _pseudonymise(
     delivered: DistinctValues, entity: Entity, pseudonymiser: Pseudonymiser
 ) -> tuple[DistinctValues, ...]:
-    """(keys of every delivered ID, valid or not; id_kind; reasons). Raw IDs go no further than here.
+    """(keys of every delivered ID, valid or not; id_kind; reasons; the valid IDs as numbers, -1 for the
+    others: `person_id_numbers`). Raw IDs go no further than here.
 
     Each distinct delivered ID is judged and hashed once: a test file holds each student in several rows
     (NT/O-NET: 6.6 M rows, 1.9 M students), and hashing every row had been a quarter of reading it."""
@@ -350,7 +353,7 @@ def _pseudonymise_each(ids: pd.Series, entity: Entity, pseudonymiser: Pseudonymi
         g_code = (kind == "g_code").to_numpy()
         reasons = reasons.where(~g_code, "person_id: G-code where a staff citizen ID is expected")
         kind = kind.mask(g_code)
-    return keys, kind, reasons
+    return keys, kind, reasons, pd.Series(person_id_numbers(normalised, kind))
 
 
 def _mark_duplicates(

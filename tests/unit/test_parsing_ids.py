@@ -196,3 +196,25 @@ def test_digits_of_other_scripts_are_not_accepted() -> None:
 def test_trailing_newline_is_not_a_valid_id() -> None:
     assert not is_valid_citizen_id("1101700203450\n")
     assert not is_valid_g_code("G123456789012\n")
+
+
+PERSON_IDS_TO_COMPARE = [make_citizen_id("110170020345"), make_citizen_id("310050012345"),
+                         f"1-1017-00203-45-{make_citizen_id('110170020345')[-1]}",  # the first, as typed
+                         "G110170020345", "g-1101-7002-0345", "G310050012345", "0123456789012",
+                         "12345", None, "", "๑๑๐๑๗๐๐๒๐๓๔๕" + make_citizen_id("110170020345")[-1]]
+
+
+@given(st.lists(st.sampled_from(PERSON_IDS_TO_COMPARE), min_size=1, max_size=12))
+def test_person_id_numbers_are_equal_exactly_for_the_same_valid_id(delivered: list[str | None]) -> None:
+    """The adapters compare person keys as these numbers: equal for two IDs exactly when both are valid and
+    normalise alike (a citizen ID and a G-code with the same digits differ), -1 for any ID not valid."""
+    from assets.parsing.ids import classify_normalised_ids, person_id_numbers
+
+    normalised = normalise_person_id_series(pd.Series(delivered, dtype="str"))
+    kind, _ = classify_normalised_ids(normalised)
+    numbers = person_id_numbers(normalised, kind)
+    for i in range(len(delivered)):
+        assert (numbers[i] == -1) == pd.isna(kind[i])
+        for j in range(len(delivered)):
+            same_valid = pd.notna(kind[i]) and pd.notna(kind[j]) and normalised[i] == normalised[j]
+            assert (numbers[i] == numbers[j] and numbers[i] != -1) == same_valid, (delivered[i], delivered[j])

@@ -127,7 +127,7 @@ def test_each_distinct_id_is_hashed_once(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(Pseudonymiser, "_hash_normalised",
                         lambda self, pid: hashed.append(pid) or hash_one(self, pid))
     delivered = pd.Series([CITIZEN_ID, None, CITIZEN_ID, "G123456789012"] * 1000, dtype="str")
-    keys, _, reasons = (judged.rows() for judged in
+    keys, _, reasons, _ = (judged.rows() for judged in
                         _pseudonymise(DistinctValues.of(delivered), ENTITIES["students"], pseudonymiser))
     assert sorted(hashed) == sorted([CITIZEN_ID, "G123456789012"])
     assert keys[0] == keys[4000 - 2] == pseudonymiser.key_for(CITIZEN_ID) and pd.isna(keys[1])
