@@ -144,10 +144,6 @@ class DistinctValues:
         codes = self.codes if keep is None else self.codes[keep]
         return pd.Series(self.values.array.take(codes))
 
-    def where_rows(self, flags: pd.Series) -> np.ndarray:
-        """Per row, the boolean `flags` (one per distinct value) of its value."""
-        return flags.to_numpy(dtype=bool).take(self.codes)
-
     def equality_codes(self) -> np.ndarray:
         """Per row, a number equal between two rows exactly when their values are equal (missing equal to
         missing), as pandas' `duplicated` compares them: integers to compare instead of strings."""
