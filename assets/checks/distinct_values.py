@@ -32,6 +32,8 @@ from great_expectations.expectations.row_conditions import (
     OrCondition,
 )
 
+from assets.parsing.text import narrowed_codes
+
 PER_VALUE_TYPES = frozenset({
     "expect_column_values_to_not_be_null",
     "expect_column_values_to_be_null",
@@ -172,7 +174,7 @@ def _combined_codes(frame: pd.DataFrame, columns: tuple[str, ...], factorised: F
     for column in columns:
         if column not in factorised:
             codes, values = pd.factorize(frame[column], use_na_sentinel=False)
-            factorised[column] = (_narrowed(codes, len(values)), pd.Index(values))
+            factorised[column] = (narrowed_codes(codes, len(values)), pd.Index(values))
     parts = [factorised[column] for column in columns]
     if np.prod([float(len(values)) for _, values in parts]) >= 2.0**62:
         return None
@@ -183,14 +185,8 @@ def _combined_codes(frame: pd.DataFrame, columns: tuple[str, ...], factorised: F
     for column_codes, values in parts:
         keys = keys * len(values) + column_codes
     codes, combination_keys = pd.factorize(keys)
-    return (_narrowed(codes, len(combination_keys)), np.asarray(combination_keys, dtype=np.int64),
+    return (narrowed_codes(codes, len(combination_keys)), np.asarray(combination_keys, dtype=np.int64),
             [values for _, values in parts])
-
-
-def _narrowed(codes: np.ndarray, count: int) -> np.ndarray:
-    """Codes 0..count-1 in the smallest unsigned integer type that holds them: a code per row per column is
-    kept through the whole check, and 8 bytes each (pandas' default) is 26 MB per column per 3.3 M rows."""
-    return codes.astype(np.min_scalar_type(max(count - 1, 0)), copy=False)
 
 
 def uniqueness_parts(frame: pd.DataFrame, expectation: Expectation) -> Iterator[pd.DataFrame] | None:
