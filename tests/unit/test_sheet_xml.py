@@ -260,3 +260,33 @@ def test_text_held_while_looking_for_the_end_of_a_row_is_bounded(monkeypatch: py
         monkeypatch.setattr(sheet_xml, "MAX_PENDING_CHARACTERS", 2000)
         assert _assert_never_other_rows(_workbook(sheet))[0] == parsed
         monkeypatch.setattr(sheet_xml, "MAX_PENDING_CHARACTERS", 500)
+
+
+ACCEPTED_MARKS = ["a&amp;b", "&#3585;", "x\r\ny", "\r"]  # the parser resolves or normalises these
+REFUSED_MARKS = ["\x02", "\ufffe", "]]>", "\x1f"]  # and refuses these
+
+
+def test_rows_holding_what_the_parser_changes_or_refuses_are_found_across_blocks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader looks for entities, carriage returns, "]]>" and characters XML does not allow once per
+    block of text instead of once per row: whatever the blocks' size, exactly the rows holding one are
+    parsed alone, and a sheet holding one the parser refuses is never read plain."""
+    rng = random.Random(2568)
+    monkeypatch.setattr(sheet_xml, "MAX_PENDING_CHARACTERS", 100_000)
+    parsed_rows = _count_parsed_rows(monkeypatch)
+    for size in (5, 17, 64, 300, 4096):
+        monkeypatch.setattr(sheet_xml, "READ_CHARACTERS", size)
+        for _ in range(40):
+            rows = PLAIN_ROWS * rng.randrange(1, 6)
+            marks = ACCEPTED_MARKS if rng.random() < 0.7 else ACCEPTED_MARKS + REFUSED_MARKS
+            text_starts = [m.end() for m in re.finditer("<t>", rows)]
+            marked = sorted(rng.sample(text_starts, rng.randrange(0, len(text_starts) + 1)), reverse=True)
+            for at in marked:
+                rows = rows[:at] + rng.choice(marks) + rows[at:]
+            parsed_rows.clear()
+            plain, parsed = _assert_never_other_rows(_workbook(_sheet(rows)))
+            refused = any(mark in rows for mark in REFUSED_MARKS)
+            assert isinstance(parsed, list) != refused
+            if not refused:
+                assert isinstance(plain, list)
+                assert len(parsed_rows) == len(marked)
