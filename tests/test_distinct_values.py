@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from great_expectations.expectations.row_conditions import Column
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assets.checks import distinct_values, synthetic, validation
 from assets.checks.derived import registry_key
@@ -166,6 +168,7 @@ def test_a_key_is_checked_unique_part_by_part_with_the_whole_frames_verdict(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows sharing a key share its few-valued columns (year, test, subject): GX checks each combination's
     rows apart, and the summary is the one checking all rows at once gives."""
+    monkeypatch.setattr(validation, "key_surely_unique", lambda *_: False)  # as when two keys' hashes collide
     rows = _test_results(distinct_values.MIN_ROWS // 2, seed=3)
     monkeypatch.setattr(distinct_values, "MIN_ROWS", len(rows) + 1)  # checked whole, as a small file
     whole, _, _ = _results(rows, [KEY_UNIQUE])
@@ -188,6 +191,74 @@ def test_a_key_repeated_in_one_part_is_checked_on_the_whole_frame_for_gxs_own_co
     parts, _, _ = _results(rows, [KEY_UNIQUE])
     assert parts == whole and whole[0]["unexpected_count"] == 2 and not whole[0]["success"]
     assert lengths[-1] == len(rows) and len(rows) // 4 in lengths  # parts first, then the whole frame
+
+
+def test_a_key_found_unique_by_hashing_gets_gxs_summary_without_gx_reading_the_rows(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """No two rows share a hash of their key: the summary is the one GX gives checking every row, for keys
+    split into parts and for a key of one part (a year's roster)."""
+    results = _test_results(distinct_values.MIN_ROWS, seed=6)
+    roster = results.iloc[:distinct_values.MIN_ROWS].reset_index(drop=True)  # each student once
+    one_part = gxe.ExpectCompoundColumnsToBeUnique(column_list=["academic_year", "student_key"])
+    for rows, expectation in ((results, KEY_UNIQUE), (roster, one_part)):
+        with monkeypatch.context() as patched:
+            patched.setattr(distinct_values, "MIN_ROWS", len(rows) + 1)
+            whole, _, _ = _results(rows, [expectation])
+        lengths = _frames_checked_for(monkeypatch)
+        hashed, blocking, failing = _results(rows, [expectation])
+        assert lengths == [] and hashed == whole and whole[0]["success"]
+        assert not blocking and failing == [None]
+        monkeypatch.undo()
+
+
+def test_a_repeated_key_is_never_found_unique_by_hashing() -> None:
+    results = _test_results(distinct_values.MIN_ROWS, seed=7)
+    roster = results.iloc[:distinct_values.MIN_ROWS].reset_index(drop=True)
+    one_part = gxe.ExpectCompoundColumnsToBeUnique(column_list=["academic_year", "student_key"])
+    assert distinct_values.key_surely_unique(roster, one_part)
+    repeated = roster.copy()
+    repeated.loc[len(roster) - 1, "student_key"] = repeated.loc[0, "student_key"]
+    assert not distinct_values.key_surely_unique(repeated, one_part)
+    assert not distinct_values.key_surely_unique(results, one_part)  # each student in four tests
+    missing = gxe.ExpectCompoundColumnsToBeUnique(column_list=["academic_year", "no_such_column"])
+    assert not distinct_values.key_surely_unique(roster, missing)
+    mostly = gxe.ExpectCompoundColumnsToBeUnique(column_list=["academic_year", "student_key"], mostly=0.99)
+    assert not distinct_values.key_surely_unique(roster, mostly)
+    assert not distinct_values.key_surely_unique(roster.iloc[:100], one_part)  # a small file: GX's
+
+
+_KEY_VALUES = {
+    "text": st.sampled_from(["a", "b", "", "ก", "a ", None]),
+    "number": st.sampled_from([0, 1, -1, 2**40, None]),
+    "real": st.sampled_from([0.0, -0.0, 1.5, float("nan"), float("inf")]),
+    "flag": st.sampled_from([True, False, None]),
+}
+
+
+def _key_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(_KEY_VALUES))
+    return frame.astype({"text": "string", "number": "Int64", "real": "float64", "flag": "boolean"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.fixed_dictionaries(_KEY_VALUES), min_size=1, max_size=12),
+       key=st.lists(st.sampled_from(list(_KEY_VALUES)), min_size=2, max_size=4, unique=True),
+       hash_text=st.booleans())
+def test_hashing_finds_a_key_unique_exactly_when_pandas_finds_no_repeat(
+        rows: list[dict[str, object]], key: list[str], hash_text: bool) -> None:
+    """Whatever the values (missing, empty text, -0.0, NaN), a key found unique has no repeat by pandas'
+    `duplicated`, which GX's check uses; and with no missing text, no repeat means found unique."""
+    frame = _key_frame(rows)
+    expectation = gxe.ExpectCompoundColumnsToBeUnique(column_list=key)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(distinct_values, "MIN_ROWS", 0)
+        patched.setattr(distinct_values, "MAX_PART_VALUES", 0 if hash_text else 64)  # text hashed or coded
+        patched.setattr(distinct_values, "HASH_CHUNK_ROWS", 5)
+        found_unique = distinct_values.key_surely_unique(frame, expectation)
+    repeated = bool(frame.duplicated(subset=key, keep=False).any())
+    assert not (found_unique and repeated)
+    if not repeated and not ("text" in key and hash_text and frame["text"].isna().any()):
+        assert found_unique  # missing text hashes as "" (only ever a repeat too many)
 
 
 def test_uniqueness_is_checked_whole_where_parts_would_not_hold_or_not_pay(

@@ -14,7 +14,8 @@ uniqueness, `mostly`, pass-through row conditions.
 A compound key's uniqueness is checked part by part instead (`uniqueness_parts`): rows sharing a key share
 its columns with few distinct values (year, test, subject), so the rows of each combination of those are
 checked apart, with the same duplicates. GX's check of the 6.6 M NT/O-NET rows at once held 520 MiB more
-than the rows in the run's process, while a worker read the next file.
+than the rows in the run's process, while a worker read the next file. Before either, a key no two rows
+share is found so by hashing it (`key_surely_unique`), without GX reading the rows.
 """
 
 from __future__ import annotations
@@ -189,16 +190,61 @@ def _combined_codes(frame: pd.DataFrame, columns: tuple[str, ...], factorised: F
             [values for _, values in parts])
 
 
+def _uniqueness_key(frame: pd.DataFrame, expectation: Expectation) -> list[str] | None:
+    """The key's columns when its uniqueness may be checked outside one GX call over the whole frame: a large
+    frame, no `mostly` (a share of all rows), no row condition."""
+    kwargs = expectation.configuration.kwargs
+    if (expectation.expectation_type != UNIQUENESS or len(frame) < MIN_ROWS or kwargs.get("mostly", 1) != 1
+            or getattr(expectation, "row_condition", None) is not None):
+        return None
+    return list(kwargs["column_list"])
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+HASH_CHUNK_ROWS = 250_000
+"""Text is hashed this many rows at a time: pandas holds every value's UTF-8 bytes while it hashes them
+(430 MB for the 6.6 M NT/O-NET person keys at once)."""
+
+
+def key_surely_unique(frame: pd.DataFrame, expectation: Expectation) -> bool:
+    """True only when no two rows of a large frame can share the key: each row's key hashed to 64 bits, no
+    two rows share a hash. Equal keys always hash alike, so this never passes a key GX would fail; False when
+    unsure (a duplicate, a hash collision, a column missing), and GX decides as before. Factorising 4.3 M
+    person keys for GX's check took 3.8 s, their hashes and a sort 0.9 s."""
+    key = _uniqueness_key(frame, expectation)
+    if key is None or any(c not in frame.columns for c in key):
+        return False
+    hashes = np.zeros(len(frame), dtype=np.uint64)
+    sample = frame.iloc[:SAMPLE_ROWS]
+    for column in key:
+        hashes *= _MIX
+        hashes += _equal_if_equal(frame[column], sample[column].nunique() > MAX_PART_VALUES)
+    hashes.sort()
+    return not bool((hashes[1:] == hashes[:-1]).any())
+
+
+def _equal_if_equal(column: pd.Series, many_values: bool) -> np.ndarray:
+    """64 bits per row, alike for values `DataFrame.duplicated` takes as equal (the converse need not hold):
+    text with many distinct values hashed from its UTF-8 bytes (missing hashed as ""), anything else
+    factorised, as GX's check does (missing values one code)."""
+    if not (many_values and isinstance(column.dtype, pd.StringDtype)):
+        codes, _ = pd.factorize(column, use_na_sentinel=False)
+        return codes.astype(np.uint64)
+    hashes = np.empty(len(column), dtype=np.uint64)
+    for start in range(0, len(column), HASH_CHUNK_ROWS):
+        text = column.iloc[start:start + HASH_CHUNK_ROWS].to_numpy(dtype=object, na_value="")
+        hashes[start:start + len(text)] = pd.util.hash_array(text, categorize=False)
+    return hashes
+
+
 def uniqueness_parts(frame: pd.DataFrame, expectation: Expectation) -> Iterator[pd.DataFrame] | None:
     """For a compound key's uniqueness on a large frame: the key's columns, one part per combination of the
     values of its columns with few distinct values (missing among them), each part holding every row that
     could share a key with its rows. None when it would not pay or not hold: a small frame, no such column,
     one part, `mostly` (a share of all rows) or a row condition."""
-    kwargs = expectation.configuration.kwargs
-    if (expectation.expectation_type != UNIQUENESS or len(frame) < MIN_ROWS or kwargs.get("mostly", 1) != 1
-            or getattr(expectation, "row_condition", None) is not None):
+    key = _uniqueness_key(frame, expectation)
+    if key is None:
         return None
-    key = list(kwargs["column_list"])
     sample = frame.iloc[:SAMPLE_ROWS]
     splitting = [c for c in key if c in frame.columns
                  and sample[c].nunique(dropna=False) <= MAX_PART_VALUES

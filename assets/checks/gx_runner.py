@@ -144,6 +144,18 @@ def summarise(expectation: Expectation, result: Any) -> dict[str, Any]:
     unexpected_count, examples (a few failing values), observed (table-level result), error."""
     details = result.result or {}
     examples = (details.get("partial_unexpected_list") or [])[:EXAMPLES_PER_EXPECTATION]
+    return _summary(expectation, success=bool(result.success),
+                    unexpected_count=details.get("unexpected_count"), examples=[str(v) for v in examples],
+                    observed=details.get("observed_value"), error=error_of(result))
+
+
+def met_summary(expectation: Expectation) -> dict[str, Any]:
+    """`summarise` of a row expectation that no row fails, for one found met without GX (a key found unique
+    by hashing: assets/checks/distinct_values.py)."""
+    return _summary(expectation, success=True, unexpected_count=0, examples=[], observed=None, error=None)
+
+
+def _summary(expectation: Expectation, **outcome: Any) -> dict[str, Any]:
     return {
         "type": expectation.expectation_type,
         "columns": columns_of(expectation),
@@ -151,11 +163,7 @@ def summarise(expectation: Expectation, result: Any) -> dict[str, Any]:
         "label": label_of(expectation),
         "severity": severity_of(expectation),
         "rule": (expectation.meta or {}).get("rule", ""),
-        "success": bool(result.success),
-        "unexpected_count": details.get("unexpected_count"),
-        "examples": [str(v) for v in examples],
-        "observed": details.get("observed_value"),
-        "error": error_of(result),
+        **outcome,
     }
 
 

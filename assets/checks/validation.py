@@ -16,8 +16,8 @@ How it runs (each step timed on 1M synthetic students, see expectations/README.m
 2. The row and warning expectations run on the rows plus the helper columns of assets.checks.derived. In
    large files, per-value rules run on the distinct values of the columns they read, asking GX for the
    failing ones, which are mapped back to rows (assets.checks.distinct_values); a compound key's uniqueness
-   runs part by part there (`uniqueness_parts`); the others run on every row with a cheap result format
-   (counts only).
+   is found by hashing the key there (`key_surely_unique`), else checked part by part (`uniqueness_parts`);
+   the others run on every row with a cheap result format (counts only).
 3. Of the row expectations checked on every row, only those that failed run again with result_format
    COMPLETE, which makes GX list the failing rows' index (asking it of all costs time for those that passed).
 Rows are identified by position (the frame is re-indexed 0..n-1), not by `source_row`: a Mae Hong Son
@@ -37,13 +37,14 @@ from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.row_conditions import ComparisonCondition
 
 from assets.checks.derived import with_derived_columns
-from assets.checks.distinct_values import group_by_distinct_values, uniqueness_parts
+from assets.checks.distinct_values import group_by_distinct_values, key_surely_unique, uniqueness_parts
 from assets.checks.gx_runner import (
     COUNTS_ONLY,
     EXAMPLES_PER_EXPECTATION,
     WITH_INDICES,
     add_reason,
     failing_positions,
+    met_summary,
     run_expectations,
     summarise,
 )
@@ -266,7 +267,8 @@ def _row_checks(checked: pd.DataFrame, frame: pd.DataFrame, expectations: list[E
                 failing[i] = distinct.rows_with(failing_positions(result))
                 summaries[i].update(unexpected_count=len(failing[i]),
                                     examples=_examples(checked, summaries[i]["columns"][0], failing[i]))
-    whole = [e for e in whole if not _unique_part_by_part(checked, e, parameters, summaries, position_of)]
+    whole = [e for e in whole
+             if not _unique_without_whole_check(checked, e, parameters, summaries, position_of)]
     for expectation, result in zip(whole, run_expectations(checked, whole, COUNTS_ONLY, parameters),
                                    strict=True):
         summaries[position_of[id(expectation)]] = summarise(expectation, result)
@@ -275,11 +277,16 @@ def _row_checks(checked: pd.DataFrame, frame: pd.DataFrame, expectations: list[E
     return summaries, blocking, failing
 
 
-def _unique_part_by_part(checked: pd.DataFrame, expectation: Expectation, parameters: dict[str, list[str]],
-                         summaries: Summaries, position_of: dict[int, int]) -> bool:
-    """Whether a key's uniqueness was found to hold checking the frame part by part (`uniqueness_parts`),
-    its summary then recorded. False when it is not checked so, or a part has duplicates: the whole frame is
-    then checked as usual, for GX's own counts and examples (rare: the adapters reject repeated keys)."""
+def _unique_without_whole_check(checked: pd.DataFrame, expectation: Expectation,
+                                parameters: dict[str, list[str]], summaries: Summaries,
+                                position_of: dict[int, int]) -> bool:
+    """Whether a key's uniqueness was found to hold by hashing the key (`key_surely_unique`) or checking the
+    frame part by part (`uniqueness_parts`), its summary then recorded. False when it is not checked so, or
+    a part has duplicates: the whole frame is then checked as usual, for GX's own counts and examples (rare:
+    the adapters reject repeated keys)."""
+    if key_surely_unique(checked, expectation):
+        summaries[position_of[id(expectation)]] = met_summary(expectation)
+        return True
     parts = uniqueness_parts(checked, expectation)
     if parts is None:
         return False
