@@ -133,7 +133,8 @@ def validate_files(outcomes: list[FileOutcome], entity: str, province: str, refe
     if not readable:
         return []
     counts = [len(o.adapted.rows) for o in readable]  # type: ignore[union-attr]
-    owner = np.repeat(np.arange(len(readable)), counts)
+    # each row's file, in the smallest integer type (a byte per row, not 8)
+    owner = np.repeat(np.arange(len(readable), dtype=np.min_scalar_type(len(readable))), counts)
     # Imported here: Great Expectations takes seconds to import, and loading the definitions should not wait.
     from assets.checks.validation import validate_delivery
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from assets.contract.entities import ENTITIES, GRADES
+from assets.parsing.text import factorize
 
 AGE_MINUS_OFFICIAL_AGE = "check__age_minus_official_age"
 MALE_PLUS_FEMALE = "check__male_plus_female"
@@ -77,8 +78,8 @@ REGISTRY_KEY_SEPARATOR = "|"
 def registry_key(rows: pd.DataFrame) -> pd.Series:
     """"<academic year>|<school ID>": what the school-in-registry rule looks up, so rows of several academic
     years are each checked against their own year's registry (assets.checks.reference)."""
-    year_codes, years = pd.factorize(rows["academic_year"], use_na_sentinel=False)
-    school_codes, schools = pd.factorize(rows["school_id"], use_na_sentinel=False)
+    year_codes, years = factorize(rows["academic_year"], use_na_sentinel=False)
+    school_codes, schools = factorize(rows["school_id"], use_na_sentinel=False)
     # Built once per (year, school) pair, then taken per row: a file has thousands of pairs, millions of rows.
     year_of_pair = np.repeat(np.arange(len(years)), len(schools))
     school_of_pair = np.tile(np.arange(len(schools)), len(years))

@@ -33,7 +33,7 @@ from great_expectations.expectations.row_conditions import (
     OrCondition,
 )
 
-from assets.parsing.text import narrowed_codes
+from assets.parsing.text import factorize, narrowed_codes
 
 PER_VALUE_TYPES = frozenset({
     "expect_column_values_to_not_be_null",
@@ -174,7 +174,7 @@ def _combined_codes(frame: pd.DataFrame, columns: tuple[str, ...], factorised: F
     None when the keys would not fit in 63 bits."""
     for column in columns:
         if column not in factorised:
-            codes, values = pd.factorize(frame[column], use_na_sentinel=False)
+            codes, values = factorize(frame[column], use_na_sentinel=False)
             factorised[column] = (narrowed_codes(codes, len(values)), pd.Index(values))
     parts = [factorised[column] for column in columns]
     if np.prod([float(len(values)) for _, values in parts]) >= 2.0**62:
@@ -185,7 +185,7 @@ def _combined_codes(frame: pd.DataFrame, columns: tuple[str, ...], factorised: F
     keys = np.zeros(len(frame), dtype=np.int64)
     for column_codes, values in parts:
         keys = keys * len(values) + column_codes
-    codes, combination_keys = pd.factorize(keys)
+    codes, combination_keys = factorize(keys)
     return (narrowed_codes(codes, len(combination_keys)), np.asarray(combination_keys, dtype=np.int64),
             [values for _, values in parts])
 
@@ -218,7 +218,7 @@ def key_surely_unique(frame: pd.DataFrame, expectation: Expectation) -> bool:
     sample = frame.iloc[:SAMPLE_ROWS]
     for column in key:
         hashes *= _MIX
-        hashes += _equal_if_equal(frame[column], sample[column].nunique() > MAX_PART_VALUES)
+        hashes += _equal_if_equal(frame[column], sample[column].nunique() > MAX_PART_VALUES).view(np.uint64)
     hashes.sort()
     return not bool((hashes[1:] == hashes[:-1]).any())
 
@@ -228,8 +228,8 @@ def _equal_if_equal(column: pd.Series, many_values: bool) -> np.ndarray:
     text with many distinct values hashed from its UTF-8 bytes (missing hashed as ""), anything else
     factorised, as GX's check does (missing values one code)."""
     if not (many_values and isinstance(column.dtype, pd.StringDtype)):
-        codes, _ = pd.factorize(column, use_na_sentinel=False)
-        return codes.astype(np.uint64)
+        codes, _ = factorize(column, use_na_sentinel=False)
+        return codes  # 64-bit integers: added to the hashes as they are (`view`), not copied
     hashes = np.empty(len(column), dtype=np.uint64)
     for start in range(0, len(column), HASH_CHUNK_ROWS):
         text = column.iloc[start:start + HASH_CHUNK_ROWS].to_numpy(dtype=object, na_value="")

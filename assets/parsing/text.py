@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -105,9 +106,67 @@ def per_distinct(s: pd.Series, parse: Callable[[pd.Series], tuple[pd.Series, ...
     so parsing the distinct values costs a fraction of parsing every row. Missing input rows get missing
     results of each result's dtype; `parse` sees only non-missing values.
     """
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    codes, uniques = factorize(s, use_na_sentinel=True)
     results = parse(pd.Series(uniques))
     return tuple(pd.Series(r.array.take(codes, allow_fill=True), index=s.index) for r in results)
+
+
+FACTORIZE_CHUNK_ROWS = 1 << 18
+MANY_VALUES_SHARE = 16
+MAX_CHUNKED_VALUES = FACTORIZE_CHUNK_ROWS
+
+
+def factorize(values: pd.Series | pd.api.extensions.ExtensionArray | np.ndarray, *,
+              use_na_sentinel: bool = True, chunk_rows: int = FACTORIZE_CHUNK_ROWS) -> tuple[np.ndarray, Any]:
+    """`pd.factorize(values, use_na_sentinel=...)`: the same codes (in order of first appearance) and distinct
+    values, found a chunk of rows at a time. pandas sizes its hash table for every row whatever the number of
+    distinct values (200 MB for the one academic year of 6.6 M NT/O-NET rows); here it is sized for a chunk,
+    and each chunk's distinct values are looked up among those found before by an Index, which takes values
+    as equal exactly as factorising does (missing equal to missing, NaN to NaN, -0.0 to 0.0). Values that are
+    mostly distinct (more than one in MANY_VALUES_SHARE of the first chunk, or more than MAX_CHUNKED_VALUES
+    in all) are factorised whole."""
+    if len(values) <= chunk_rows:
+        return pd.factorize(values, use_na_sentinel=use_na_sentinel)
+    array = _array_of(values)
+    codes = np.empty(len(array), dtype=np.intp)
+    distinct: Any = None
+    known: pd.Index | None = None
+    for start in range(0, len(array), chunk_rows):
+        chunk_codes, found = pd.factorize(array[start:start + chunk_rows], use_na_sentinel=use_na_sentinel)
+        if known is None:
+            if len(found) * MANY_VALUES_SHARE > chunk_rows:  # a hash table as large is needed anyway
+                return pd.factorize(values, use_na_sentinel=use_na_sentinel)
+            distinct, positions = found, np.arange(len(found), dtype=np.intp)
+            known = _lookup(distinct)
+        else:
+            positions = known.get_indexer(_lookup(found))
+            new = positions < 0
+            if new.any():
+                positions[new] = len(distinct) + np.arange(int(new.sum()), dtype=np.intp)
+                distinct = _concatenated(distinct, found[new])
+                if len(distinct) > MAX_CHUNKED_VALUES:  # many after all: each lookup would rebuild its table
+                    return pd.factorize(values, use_na_sentinel=use_na_sentinel)
+                known = _lookup(distinct)
+        # a missing value's code -1 takes the -1 appended
+        codes[start:start + len(chunk_codes)] = np.append(positions, -1).take(chunk_codes)
+    return codes, _lookup(distinct) if isinstance(values, pd.Series) else distinct
+
+
+def _array_of(values: pd.Series | pd.api.extensions.ExtensionArray | np.ndarray) -> Any:
+    """A Series' values as what `pd.factorize` factorises for it (numpy array or extension array)."""
+    if not isinstance(values, pd.Series):
+        return values
+    return values.array if isinstance(values.dtype, pd.api.extensions.ExtensionDtype) else values.to_numpy()
+
+
+def _lookup(distinct: Any) -> pd.Index:
+    return pd.Index(distinct, dtype=distinct.dtype)  # the dtype given: pandas would infer one for objects
+
+
+def _concatenated(first: Any, second: Any) -> Any:
+    if isinstance(first, np.ndarray):
+        return np.concatenate([first, second])
+    return type(first)._concat_same_type([first, second])
 
 
 def narrowed_codes(codes: np.ndarray, count: int) -> np.ndarray:
@@ -136,7 +195,7 @@ class DistinctValues:
 
     @classmethod
     def of(cls, column: pd.Series) -> DistinctValues:
-        codes, values = pd.factorize(column, use_na_sentinel=False)
+        codes, values = factorize(column, use_na_sentinel=False)
         return cls(pd.Series(values), narrowed_codes(codes, len(values)))  # held until the rows are typed
 
     def with_values(self, values: pd.Series, equal: np.ndarray | None = None) -> DistinctValues:
