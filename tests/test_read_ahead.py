@@ -3,6 +3,7 @@ would have read itself; a file changed since it was planned, a dead worker or a 
 the step reading the file itself; closing stops the workers, and so does the death of the run's process."""
 
 import os
+import pickle
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,8 @@ from assets.read_ahead import (
     ReadAhead,
     ReadTask,
     _read_to_disk,
+    dump_result,
+    load_result,
     read_order,
     spill_folder,
 )
@@ -411,3 +414,45 @@ def test_the_folders_of_processes_no_longer_running_are_removed(tmp_path: Path) 
     mine = spill_folder(tmp_path)
     assert not dead.exists() and (living / "result.pickle").exists()
     assert mine.parent == root and mine.exists() and mine != living
+
+
+def test_results_on_disk_come_back_equal_with_every_kind_of_column(tmp_path: Path) -> None:
+    """Frames are written a column per pickle (`dump_result`): what comes back equals what went, dtypes,
+    index, column names (repeated ones too), attrs and a frame held twice (once, as pickle keeps it)."""
+    rows = pd.DataFrame({
+        "text": pd.array(["ก", None, ""], dtype="string"),
+        "count": pd.array([1, None, 3], dtype="Int64"),
+        "score": pd.array([0.5, None, -0.0], dtype="Float64"),
+        "ratio": [float("nan"), 1.5, -0.0],
+        "flag": pd.array([True, None, False], dtype="boolean"),
+        "day": pd.to_datetime(["2024-05-16", None, "2567-01-01"], errors="coerce"),
+        "mixed": pd.Series([1, "1", None], dtype=object),
+    }, index=pd.Index([10, 20, 30], name="source_row"))
+    rows.attrs["note"] = "kept"
+    repeated = pd.DataFrame([[1, 2]], columns=["a", "a"])
+    result = {"rows": rows, "again": rows, "repeated": repeated, "empty": pd.DataFrame(), "other": (1, "x")}
+    with (tmp_path / "r.pickle").open("wb") as file:
+        dump_result(result, file)
+    with (tmp_path / "r.pickle").open("rb") as file:
+        loaded = load_result(file)
+    pd.testing.assert_frame_equal(loaded["rows"], rows, check_exact=True)
+    assert loaded["rows"].attrs == {"note": "kept"} and loaded["again"] is loaded["rows"]
+    pd.testing.assert_frame_equal(loaded["repeated"], repeated)
+    assert loaded["empty"].empty and loaded["other"] == (1, "x")
+
+
+def test_a_frame_on_disk_is_unpickled_a_column_at_a_time(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each column is its own pickle: unpickling keeps what it read until its end, and a column of text is
+    pickled as a list of its values, so one pickle of the whole frame held a list per column at once."""
+    frame = pd.DataFrame({f"c{i}": pd.array([f"v{i}"] * 5, dtype="string") for i in range(4)})
+    with (tmp_path / "r.pickle").open("wb") as file:
+        dump_result({"rows": frame}, file)
+    loads: list[object] = []
+    real = pickle.load
+    monkeypatch.setattr(pickle, "load", lambda f: loads.append(real(f)) or loads[-1])
+    with (tmp_path / "r.pickle").open("rb") as file:
+        loaded = load_result(file)
+    columns = [x for x in loads if isinstance(x, pd.api.extensions.ExtensionArray)]
+    assert len(columns) == 4 and all(len(c) == 5 for c in columns)
+    pd.testing.assert_frame_equal(loaded["rows"], frame)
