@@ -36,7 +36,7 @@ from sqlalchemy.engine import URL, make_url
 
 from assets.contract.entities import ENTITIES, ColumnType, Entity
 from pipelines.failpoints import failpoint
-from pipelines.settings import DUCKDB_MEMORY_LIMIT_ENV, duckdb_memory_limit
+from pipelines.settings import DUCKDB_MEMORY_LIMIT_ENV, duckdb_memory_limit, run_duckdb_memory_limit
 
 RAW_SCHEMA = "raw"
 QUARANTINE_TABLE = f"{RAW_SCHEMA}.quarantine"
@@ -305,7 +305,7 @@ class DuckDBWarehouse(Warehouse):
         while True:
             try:
                 connection = duckdb.connect(str(self.path), read_only=read_only,
-                                            config={"memory_limit": duckdb_memory_limit()})
+                                            config={"memory_limit": run_duckdb_memory_limit()})
                 break
             except duckdb.IOException as err:  # another process holds the write lock: wait for it
                 if "lock" not in str(err).lower() or time.monotonic() > deadline:
