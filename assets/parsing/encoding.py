@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from assets.parsing.errors import ParseError
 
@@ -86,10 +88,15 @@ class NotDecodableInBlocks(Exception):
     """The bytes do not decode with the expected codec block by block: use `decode_delivery` on the whole."""
 
 
-def decode_in_blocks(data: bytes, expected: str, block_bytes: int | None = None) -> tuple[str, Iterator[str]]:
+def decode_in_blocks(data: bytes, expected: str, block_bytes: int | None = None, *,
+                     again_from: Path | None = None, sha256: str | None = None) -> tuple[str, Iterator[str]]:
     """(encoding used, the text in blocks), the text joined being what `decode_delivery(data, expected)`
     returns when the bytes decode with the expected codec. Blocks end just after a line feed (byte 0x0A, which
     only ever is a line feed in UTF-8 and cp874), so no line and no CRLF is split between two blocks.
+
+    With `again_from` (the file `data` was read from) the blocks are read from that file again as they are
+    wanted, so that the caller may free `data` once this returns; the bytes read again must be `data`'s
+    (`sha256`, its digest when the caller knows it; FileChangedWhileRead at the end otherwise).
 
     Raises NotDecodableInBlocks, at once or from the iterator at the block that fails, where
     `decode_delivery` would fall back to detection: the caller reads the whole file that way instead."""
@@ -100,19 +107,53 @@ def decode_in_blocks(data: bytes, expected: str, block_bytes: int | None = None)
         raise NotDecodableInBlocks(expected)
     block_codec = "utf-8" if codec == "utf-8-sig" else codec  # the BOM at the start is skipped above
 
+    def decoded(block: bytes, position: int) -> str:
+        try:
+            return _strip_stray_boms(block.decode(block_codec))
+        except UnicodeDecodeError as err:
+            raise NotDecodableInBlocks(f"{expected}: byte offset {position + err.start}") from None
+
     def blocks() -> Iterator[str]:
         position = start
         while position < len(data):
             end = data.rfind(b"\n", position, position + block_bytes) + 1
             if end <= position:  # no line feed within a block's length: on to the next one (or the end)
                 end = data.find(b"\n", position + block_bytes) + 1 or len(data)
-            try:
-                yield _strip_stray_boms(data[position:end].decode(block_codec))
-            except UnicodeDecodeError as err:
-                raise NotDecodableInBlocks(f"{expected}: byte offset {position + err.start}") from None
+            yield decoded(data[position:end], position)
             position = end
 
-    return used, blocks()
+    if again_from is None:
+        return used, blocks()
+    digest = sha256 or hashlib.sha256(data).hexdigest()
+    return used, _blocks_read_again(again_from, start, len(data), digest, block_bytes, decoded)
+
+
+class FileChangedWhileRead(Exception):
+    """A file read again (`decode_in_blocks(again_from=...)`) no longer holds the bytes first read."""
+
+
+def _blocks_read_again(path: Path, start: int, size: int, sha256: str, block_bytes: int,
+                       decoded: Callable[[bytes, int], str]) -> Iterator[str]:
+    """The blocks of `decode_in_blocks`, each read from `path` when wanted: whole lines, at least
+    `block_bytes` long unless at the end."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        head = file.read(start)
+        digest.update(head)
+        position, pending = start, b""
+        while True:
+            read = file.read(block_bytes)
+            digest.update(read)
+            block = pending + read
+            end = block.rfind(b"\n") + 1 if read else len(block)
+            if end:
+                yield decoded(block[:end], position)
+                position += end
+            pending = block[end:]
+            if not read:
+                break
+    if position != size or digest.hexdigest() != sha256:
+        raise FileChangedWhileRead(str(path))
 
 
 def single_byte_codec(data: bytes, expected: str) -> tuple[str, str] | None:

@@ -527,7 +527,7 @@ class ProvinceAdapter:
         if source.province != self.province:
             problem = f"{source.file_name} is a {source.province} source, not {self.province}"
             raise DeliveryError(path, problem)
-        raw = RawFile.read(path)  # the only read of the file: bytes hashed and parsed from memory
+        raw = RawFile.read(path)  # bytes hashed and parsed from memory (JSON Lines: read again in blocks)
         agency = self.agency_for(source, path, agency)
         if source.format == "emis_csv":
             from assets.sources.emis import read_enrolment  # emis builds on this module

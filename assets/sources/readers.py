@@ -41,6 +41,7 @@ from assets.contract.entities import ENTITIES
 from assets.contract.landing import NEVER_LOADED, THAI_HEADERS, SourceFile
 from assets.parsing.encoding import (
     UTF8_BOM,
+    FileChangedWhileRead,
     NotDecodableInBlocks,
     decode_delivery,
     decode_in_blocks,
@@ -60,7 +61,7 @@ PERSON_ID = "person_id"
 FIELD_TO_COLUMN: dict[str, str] = {"grade_or_subtotal": "grade"}
 
 
-@dataclass(frozen=True)
+@dataclass
 class RawFile:
     """The bytes of one delivered file, read once, with the content address the lineage columns carry."""
 
@@ -83,6 +84,20 @@ class RawFile:
     def without_bytes(self) -> RawFile:
         """The same file's name and content address, its bytes released (empty)."""
         return RawFile(self.path, b"", self.sha256)
+
+    def release(self) -> None:
+        """Frees the bytes here (for everyone holding this RawFile) while a reader reads the file again."""
+        self.data = b""
+
+    def with_bytes_again(self) -> RawFile:
+        """This file with its bytes, read again from disk after `release` (as they are when not released):
+        a DeliveryError if they are no longer the bytes first read."""
+        if self.data:
+            return self
+        again = RawFile.read(self.path)
+        if again.sha256 != self.sha256:
+            raise DeliveryError(self.path, "the file changed while it was being read: deliver it again")
+        return again
 
 
 @dataclass
@@ -229,13 +244,16 @@ def _longest_line_bytes(data: bytes, block: int = LINE_SCAN_BYTES) -> int:
     return max(longest, len(view) - previous_break - 1)
 
 
-def reject_overlong_cells(table: DeliveredTable, data: bytes | None = None) -> DeliveredTable:
+def reject_overlong_cells(table: DeliveredTable, data: bytes | None = None, *,
+                          longest_line: int | None = None) -> DeliveredTable:
     """Rows with a value longer than MAX_CELL_CHARACTERS get a row problem; the value is shortened.
 
-    With `data` (a text file's bytes) the common case costs one numpy pass: no line longer than the limit,
-    no cell longer either.
+    With `data` (a text file's bytes), or the length in bytes of its `longest_line`, the common case costs
+    one numpy pass: no line longer than the limit, no cell longer either.
     """
-    if data is not None and _longest_line_bytes(data) <= MAX_CELL_CHARACTERS:
+    if longest_line is None and data is not None:
+        longest_line = _longest_line_bytes(data)
+    if longest_line is not None and longest_line <= MAX_CELL_CHARACTERS:
         return table
     problems = pd.Series(None, index=table.fields.index, dtype="str")
     for name in table.fields.columns:
@@ -257,7 +275,7 @@ def reject_overlong_cells(table: DeliveredTable, data: bytes | None = None) -> D
 
 
 def _guard_binary(raw: RawFile) -> None:
-    if not raw.data.strip():
+    if not raw.data or raw.data.isspace():  # not strip(): a copy of the whole file
         raise DeliveryError(raw.path, "empty file")
     # The whole file, not just its start: a NUL deep inside would reach the warehouse, where PostgreSQL
     # refuses it in text and the whole load fails. bytes.find is a memchr, cheap even on large files.
@@ -572,12 +590,18 @@ def read_jsonl_table(raw: RawFile, source: SourceFile) -> DeliveredTable:
     encoding it falls back to and the problem reported are then exactly the whole file's.
     """
     _guard_binary(raw)
+    longest_line = _longest_line_bytes(raw.data)
     try:
-        used, blocks = decode_in_blocks(raw.data, source.encoding)
-        return _jsonl_table(raw, source, _lines_of_blocks(blocks), _encoding_notes(used, source.encoding))
-    except (NotDecodableInBlocks, DeliveryError):
+        used, blocks = decode_in_blocks(raw.data, source.encoding, again_from=raw.path, sha256=raw.sha256)
+        # The blocks are read from the file again as they are wanted: a 424 MB file's bytes were held beside
+        # every record parsed from them (a read worker's 1.24 GB peak).
+        raw.release()
+        notes = _encoding_notes(used, source.encoding)
+        return _jsonl_table(raw, source, _lines_of_blocks(blocks), notes, longest_line)
+    except (NotDecodableInBlocks, DeliveryError, FileChangedWhileRead):
+        raw = raw.with_bytes_again()
         text, _, notes = decode_text(raw, source.encoding)
-        return _jsonl_table(raw, source, _lines(text), notes)
+        return _jsonl_table(raw, source, _lines(text), notes, longest_line)
 
 
 def _lines_of_blocks(blocks: Iterator[str]) -> Iterator[str]:
@@ -634,7 +658,8 @@ class _EqualValuesShared:
         return values
 
 
-def _jsonl_table(raw: RawFile, source: SourceFile, lines: Iterator[str], notes: list[str]) -> DeliveredTable:
+def _jsonl_table(raw: RawFile, source: SourceFile, lines: Iterator[str], notes: list[str],
+                 longest_line: int) -> DeliveredTable:
     share_equal_values = _EqualValuesShared()
     decoder = _RecordDecoder()
     chunks: list[pd.DataFrame] = []
@@ -671,7 +696,7 @@ def _jsonl_table(raw: RawFile, source: SourceFile, lines: Iterator[str], notes: 
         columns[name] = column
     fields = _table_from_columns(source, columns, len(frame), notes)
     table = DeliveredTable(fields.mask(fields == ""), np.asarray(line_numbers, dtype=np.int64), notes=notes)
-    return reject_overlong_cells(table, raw.data)
+    return reject_overlong_cells(table, longest_line=longest_line)
 
 
 def _cell_text(value: object) -> str | None:

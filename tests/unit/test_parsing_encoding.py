@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assets.parsing import ParseError, decode_delivery, detect_encoding
 
@@ -91,16 +95,55 @@ def test_decode_raises_when_nothing_decodes() -> None:
     (("ชั้น,ป.๑\n" * 40 + "ท้าย").encode("cp874"), "cp874"),
     (("ชั้น,ป.๑\r" * 40).encode("utf-8"), "utf-8"),
 ])
-def test_blocks_join_into_the_whole_files_text(data: bytes, expected: str) -> None:
+@pytest.mark.parametrize("read_again", [False, True])
+def test_blocks_join_into_the_whole_files_text(data: bytes, expected: str, read_again: bool,
+                                               tmp_path: Path) -> None:
     """Decoded a few bytes at a time (blocks end just after a line feed, so none splits a character or a
-    CRLF), the text is decode_delivery's: BOM at the start read through, stray BOMs removed."""
+    CRLF), the text is decode_delivery's: BOM at the start read through, stray BOMs removed. The same when
+    the blocks are read from the file again (`again_from`)."""
     from assets.parsing.encoding import decode_in_blocks
 
-    used, blocks = decode_in_blocks(data, expected, block_bytes=7)
+    path = tmp_path / "delivered.csv"
+    path.write_bytes(data)
+    used, blocks = decode_in_blocks(data, expected, block_bytes=7, again_from=path if read_again else None)
     pieces = list(blocks)
     assert (("".join(pieces)), used) == decode_delivery(data, expected)
     assert all(p.endswith("\n") for p in pieces[:-1])
     assert len(pieces) > 1 or b"\n" not in data
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(st.text(alphabet="กขป.๑a,\r\ufeff ", max_size=12), max_size=15),
+       final_break=st.booleans(), block_bytes=st.integers(1, 40))
+def test_blocks_read_again_are_the_blocks_of_the_bytes_in_memory(lines: list[str], final_break: bool,
+                                                                 block_bytes: int) -> None:
+    """Read from the file again, the blocks join into the same text, each whole lines ending at a line feed,
+    whatever the block size."""
+    import tempfile
+
+    from assets.parsing.encoding import decode_in_blocks
+
+    data = ("\n".join(lines) + ("\n" if final_break else "")).encode("utf-8")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "delivered.jsonl"
+        path.write_bytes(data)
+        in_memory = "".join(decode_in_blocks(data, "utf-8", block_bytes=block_bytes)[1])
+        pieces = list(decode_in_blocks(data, "utf-8", block_bytes=block_bytes, again_from=path)[1])
+    assert "".join(pieces) == in_memory
+    assert all(p.endswith("\n") for p in pieces[:-1] if p)  # a block of a stray BOM alone is ""
+
+
+@pytest.mark.parametrize("change", [b"x", b""])
+def test_a_file_changed_before_it_is_read_again_is_noticed(tmp_path: Path, change: bytes) -> None:
+    from assets.parsing.encoding import FileChangedWhileRead, decode_in_blocks
+
+    data = "ชั้น,ป.๑\n".encode() * 10
+    path = tmp_path / "delivered.csv"
+    path.write_bytes(data)
+    _, blocks = decode_in_blocks(data, "utf-8", block_bytes=8, again_from=path)
+    path.write_bytes(data[:-1] + change)  # one byte other than read, or one fewer
+    with pytest.raises(FileChangedWhileRead):
+        list(blocks)
 
 
 @pytest.mark.parametrize("data, expected", [

@@ -20,7 +20,8 @@ from assets.sources.readers import (
     decode_text,
     read_csv_table,
 )
-from tests.fixtures.deliveries.builders import citizen_id, pseudonymiser, spec, write_csv
+from tests.fixtures.deliveries.builders import citizen_id, pseudonymiser, spec, write_csv, write_jsonl
+from tests.fuzzing import valid_rows
 
 CASES = spec("sukhothai", "protection_cases")
 CASE = dict(person_id=citizen_id(1), school_id="1164010001", disadvantage_type="ยากจนพิเศษ",
@@ -247,3 +248,52 @@ def test_rows_kept_in_place_free_the_whole_table() -> None:
     pd.testing.assert_frame_equal(in_place.fields, expected.fields)
     assert in_place.source_row.tolist() == [2, 4, 5] and in_place.sheet.tolist() == ["a", "c", "d"]
     assert in_place.notes == ["encoding cp874"] and in_place.agency is None and in_place.row_problems is None
+
+
+LITERACY = spec("yala", "literacy")
+
+
+def _literacy_file(tmp_path: Path, count: int = 30) -> Path:
+    return write_jsonl(tmp_path / "literacy_screening.jsonl", LITERACY, valid_rows(LITERACY, count, 1))
+
+
+def _read_literacy(path: Path) -> object:
+    return read_delivery(LITERACY, path, province="yala", academic_year=2566, pseudonymiser=pseudonymiser())
+
+
+def test_json_lines_are_parsed_with_the_files_bytes_released_and_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While records are parsed the delivered bytes are no longer held (the blocks are read from the file
+    again): the same rows, rejects and notes as parsing them from the bytes in memory."""
+    import assets.sources.readers as readers
+
+    path = _literacy_file(tmp_path)
+    held: list[int] = []
+    jsonl_table = readers._jsonl_table
+
+    def spy(raw: RawFile, *args: object) -> DeliveredTable:
+        held.append(len(raw.data))
+        return jsonl_table(raw, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(readers, "_jsonl_table", spy)
+    released = _read_literacy(path)
+    monkeypatch.setattr(RawFile, "release", lambda self: None)  # as before: blocks of the bytes in memory
+    in_memory = _read_literacy(path)
+    assert held == [0, path.stat().st_size]
+    for name in ("rows", "rejects"):
+        pd.testing.assert_frame_equal(getattr(released, name), getattr(in_memory, name))
+    assert released.notes == in_memory.notes and released.rows_read == 30  # type: ignore[attr-defined]
+
+
+def test_json_lines_changed_while_read_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file rewritten between its first read and reading it again is not read half one, half the other."""
+    path = _literacy_file(tmp_path)
+    release = RawFile.release
+
+    def rewritten(self: RawFile) -> None:
+        release(self)
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\n\n", 1))  # one more (blank) line
+
+    monkeypatch.setattr(RawFile, "release", rewritten)
+    with pytest.raises(DeliveryError, match="changed while it was being read"):
+        _read_literacy(path)
