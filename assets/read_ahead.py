@@ -324,7 +324,6 @@ class _FramesApart(pickle.Pickler):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.frame_type = frame_type
         self.frames: list[Any] = []
-
         self._positions: dict[int, int] = {}
 
     def persistent_id(self, obj: Any) -> int | None:
