@@ -63,7 +63,8 @@ FIELD_TO_COLUMN: dict[str, str] = {"grade_or_subtotal": "grade"}
 
 @dataclass
 class RawFile:
-    """The bytes of one delivered file, read once, with the content address the lineage columns carry."""
+    """The bytes of one delivered file, read once (a JSON Lines reader frees them and reads the file again in
+    blocks, `release`), with the content address the lineage columns carry."""
 
     path: Path
     data: bytes
