@@ -16,6 +16,7 @@ from assets.contract.entities import PROVINCES
 from pipelines.demo_defaults import DEFAULT_ERROR_RATE, DEFAULT_SCALE, DEFAULT_YEARS, DEMO_SEED
 
 if TYPE_CHECKING:
+    from pipelines.changed_deliveries import IngestPlan
     from pipelines.settings import Settings
 
 
@@ -59,29 +60,35 @@ def _landing_is_empty(landing: Path) -> bool:
     return not any((landing / p).is_dir() for p in PROVINCES)
 
 
-def _read_before_the_run(settings: Settings, provinces: list[str], years: tuple[int, ...] | None) -> None:
-    """Hands the deliveries the run will ingest to the read-ahead workers now, so they read while this
-    process imports Dagster and GX; the run's first ingest step keeps what they read (ReadAhead.plan).
-    National files only in a run of every province: a run of some provinces re-ingests them only when they
-    changed, which the run decides. An optimisation: a problem here is left for the run's steps to report."""
+def _read_before_the_run(settings: Settings, provinces: list[str], years: tuple[int, ...] | None,
+                         all_files: bool) -> IngestPlan | None:
+    """Decides which deliveries the run ingests (all of them, or a province's new or changed ones) and hands
+    them to the read-ahead workers now, so they read while this process imports Dagster and GX; the run's
+    first ingest step keeps what they read (ReadAhead.plan). An optimisation: a problem here is left for the
+    run to report (it decides again when given no plan)."""
     from assets.contract.entities import NATIONAL
     from assets.file_reading import read_task
-    from assets.ingest_order import delivered_years, read_first, run_tasks, steps_of
+    from assets.ingest_order import delivered_years, read_first, run_tasks
     from assets.parsing.pseudonym import PseudonymKeyError, load_pseudonym_key
     from assets.read_ahead import read_ahead
+    from pipelines.changed_deliveries import plan_ingest
 
-    workers = read_ahead()
-    if not workers.workers:
-        return
-    folders = [*provinces, NATIONAL] if set(provinces) == set(PROVINCES) else list(provinces)
     try:
-        found = delivered_years(settings.landing, folders)
-        tasks = run_tasks(settings.landing, steps_of(folders), [y for y in found if not years or y in years])
+        found = delivered_years(settings.landing, [*provinces, NATIONAL])
+        wanted = [y for y in found if not years or y in years]
+        plan = plan_ingest(settings.landing, settings.warehouse_url, provinces, wanted, all_files)
+    except Exception:  # noqa: BLE001 - e.g. the warehouse unreachable: the run decides, and reports it
+        return None
+    workers = read_ahead()
+    try:
+        tasks = run_tasks(settings.landing, plan.steps, wanted) if workers.workers else []
         key = load_pseudonym_key()
     except (OSError, PseudonymKeyError):
-        return
-    workers.plan(None, tasks, read_task, settings.archive_dir, key, first=read_first(tasks),
-                 spill_to=settings.home)
+        return plan
+    if tasks:
+        workers.plan(None, tasks, read_task, settings.archive_dir, key, first=read_first(tasks),
+                     spill_to=settings.home)
+    return plan
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -104,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         request = demo.DemoRequest(settings.landing)
         pending_demo = {p: workers.submit(demo.generate_province, request, p) for p in demo.GENERATION_ORDER}
     else:
-        _read_before_the_run(settings, provinces, args.years)
+        plan = _read_before_the_run(settings, provinces, args.years, args.all_files)
     from pipelines.run import run_pipeline
 
     if pending_demo is not None:
@@ -117,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             for province, future in pending_demo.items()})
         seconds = time.perf_counter() - started
         print(f"[demo] {len(summary.files_written)} files generated in {seconds:.1f} s", flush=True)
-        _read_before_the_run(settings, provinces, args.years)
+        plan = _read_before_the_run(settings, provinces, args.years, args.all_files)
     _use_dagster_home(settings.dagster_home)
     console = sys.stdout
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=console)
@@ -130,7 +137,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     with log_path.open("w", encoding="utf-8") as detail, contextlib.redirect_stdout(detail):
         outcome = run_pipeline(settings, provinces=provinces,
                                echo=lambda line: print(line, file=console, flush=True),
-                               years=list(args.years) if args.years else None)
+                               years=list(args.years) if args.years else None, plan=plan,
+                               all_files=args.all_files)
     if not outcome.success:
         print(f"FAILED: {outcome.message}", file=sys.stderr)
         return 1
@@ -200,7 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (EDUSANDBOX_WAREHOUSE)")
     run.add_argument("--publish-dir", help="where the monitors are published (EDUSANDBOX_PUBLISH_DIR)")
     run.add_argument("--province", type=_province, action="append",
-                     help="limit ingest to a province (repeat)")
+                     help="limit ingest to a province (repeat): its new or changed deliveries, and the "
+                          "national files when they changed")
+    run.add_argument("--all-files", action="store_true",
+                     help="with --province: ingest every delivery, changed or not (after a new "
+                          "pseudonymisation key or adapter code)")
     run.add_argument("--years", type=parse_years,
                      help="only these academic years BE, e.g. 2566-2567 (a backfill)")
     run.add_argument("--demo-if-empty", action="store_true",

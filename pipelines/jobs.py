@@ -10,8 +10,10 @@ marts and the site once.
 from dagster import AssetSelection, define_asset_job
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+from assets.checks.cross_delivery import CROSS_DELIVERY_CHECKS
 from assets.contract.entities import NATIONAL, PROVINCES
 from assets.delivery_freshness import FRESHNESS_CHECKS
+from assets.ingest_assets import ingest_key
 
 LANDING_FOLDERS: tuple[str, ...] = (*PROVINCES, NATIONAL)
 FULL_REFRESH = "full_refresh"
@@ -25,13 +27,23 @@ def refresh_job_name(folder: str) -> str:
     return f"refresh_{folder}"
 
 
-def selection_for(folders: list[str] | tuple[str, ...]) -> AssetSelection:
-    """The ingest assets of these landing folders, then every dbt model and the monitors. dbt is not narrowed
-    to the models downstream of the folders: its tests reference marts outside that set (relationships to
-    dimensions), the marts are built and tested whole in the build schema before promotion, and nearly every
-    mart unions all provinces anyway. Other folders' ingest assets are not run."""
+def selection_for(folders: list[str] | tuple[str, ...],
+                  steps: list[tuple[str, str]] | None = None) -> AssetSelection:
+    """The ingest assets of these landing folders (only those of `steps`, when given), then every dbt model
+    and the monitors. dbt is not narrowed to the models downstream of the folders: its tests reference marts
+    outside that set (relationships to dimensions), the marts are built and tested whole in the build schema
+    before promotion, and nearly every mart unions all provinces anyway. Other folders' ingest assets are not
+    run. With `steps`, the folders' checks that compare deliveries in the warehouse (EMIS counts against the
+    roster, year over year, delivery age) run too, whichever of their assets is re-ingested."""
     every_ingest = AssetSelection.groups(*[ingest_group(f) for f in LANDING_FOLDERS])
-    return AssetSelection.groups(*[ingest_group(f) for f in folders]) | (AssetSelection.all() - every_ingest)
+    downstream = AssetSelection.all() - every_ingest
+    if steps is None:
+        return AssetSelection.groups(*[ingest_group(f) for f in folders]) | downstream
+    wanted = set(folders)
+    warehouse_checks = [key for checks in (*CROSS_DELIVERY_CHECKS, *FRESHNESS_CHECKS)
+                        for key in checks.check_keys if key.asset_key.path[1] in wanted]
+    return (AssetSelection.assets(*[ingest_key(folder, entity) for folder, entity in steps])
+            | AssetSelection.checks(*warehouse_checks) | downstream)
 
 
 full_refresh_job = define_asset_job(

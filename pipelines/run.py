@@ -27,6 +27,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from assets.contract.entities import NATIONAL, PROVINCES
 from assets.ingest_assets import ACADEMIC_YEARS
 from assets.ingest_order import delivered_years
+from pipelines.changed_deliveries import IngestPlan, plan_ingest
 from pipelines.definitions import build_definitions
 from pipelines.file_lock import exclusive_lock
 from pipelines.jobs import FULL_REFRESH, selection_for
@@ -111,54 +112,33 @@ def _instance_setup_lock(instance: DagsterInstance | None) -> Iterator[None]:
         yield
 
 
-def national_changed(settings: Settings, years: list[int]) -> bool:
-    """Whether the national files of `years` differ from what the warehouse last loaded (new, changed, or
-    never loaded whole). A run limited to some provinces re-ingests them only then: they are the same for
-    every province, and at national scale they are most of the rows."""
-    from assets.content_address import sha256_of
-    from assets.sources import discover_deliveries
-    from pipelines.resources.warehouse import DELIVERIES_TABLE, Warehouse
-
-    delivered = {(year, path.name): sha256_of(path) for year in years
-                 for _, path, _ in discover_deliveries(settings.landing, NATIONAL, year)}
-    if not delivered:
-        return False
-    warehouse = Warehouse.from_url(settings.warehouse_url)
-    with warehouse.session():
-        if not warehouse.table_exists(DELIVERIES_TABLE):
-            return True
-        loaded = warehouse.read_frame(
-            f"select academic_year, source_file, source_sha256 from {DELIVERIES_TABLE} where province = ?",
-            (NATIONAL,))
-    recorded = {(int(y), f): sha for y, f, sha in loaded.itertuples(index=False)}
-    return any(recorded.get(key) != sha for key, sha in delivered.items())
-
-
 def run_pipeline(settings: Settings, provinces: list[str], echo: Callable[[str], None] = print,
-                 years: list[int] | None = None, instance: DagsterInstance | None = None) -> RunOutcome:
+                 years: list[int] | None = None, instance: DagsterInstance | None = None,
+                 plan: IngestPlan | None = None, all_files: bool = False) -> RunOutcome:
     """Materialises the provinces' deliveries (all years found, or `years`) and everything downstream, in one
-    run recorded in `instance` (default: the one DAGSTER_HOME points at)."""
+    run recorded in `instance` (default: the one DAGSTER_HOME points at). A run of some provinces ingests only
+    their new or changed deliveries (and the national files' when they changed; `plan`, computed here unless
+    given), or all of them with `all_files`."""
     found = delivered_years(settings.landing, [*provinces, NATIONAL])
     years = [y for y in found if years is None or y in years]
     if not years:
         return RunOutcome(False, f"no deliveries under {settings.landing} for {', '.join(provinces)}"
                                  + (" in the academic years asked for" if found else ""))
+    plan = plan or plan_ingest(settings.landing, settings.warehouse_url, provinces, years, all_files)
     if instance is not None:
-        return _run(settings, provinces, echo, years, instance)
+        return _run(settings, provinces, echo, years, instance, plan)
     with _instance_setup_lock(None):
         owned = DagsterInstance.get()
     # Closed when the run ends, so that its SQLite files are checkpointed then, not left to the process's exit
     # (which the `edusandbox` command makes without the interpreter's teardown).
     with owned:
-        return _run(settings, provinces, echo, years, owned)
+        return _run(settings, provinces, echo, years, owned, plan)
 
 
 def _run(settings: Settings, provinces: list[str], echo: Callable[[str], None], years: list[int],
-         instance: DagsterInstance) -> RunOutcome:
+         instance: DagsterInstance, plan: IngestPlan) -> RunOutcome:
     keys = [str(y) for y in years]
     whole = set(provinces) == set(PROVINCES)
-    with_national = whole or national_changed(settings, years)
-    folders = [*provinces, NATIONAL] if with_national else list(provinces)
     with _instance_setup_lock(instance):
         for run_id in release_crashed_runs(instance):
             echo(f"run {run_id} had died mid-run (its process is gone): marked failed, its slot freed")
@@ -168,13 +148,13 @@ def _run(settings: Settings, provinces: list[str], echo: Callable[[str], None], 
     defs = build_definitions(settings)
     job_name = FULL_REFRESH if whole else ADHOC_JOB
     if job_name == ADHOC_JOB:
-        adhoc = define_asset_job(ADHOC_JOB, selection=selection_for(folders))
+        folders = list(dict.fromkeys([*provinces, *plan.folders]))
+        adhoc = define_asset_job(ADHOC_JOB, selection=selection_for(folders, plan.steps))
         defs = Definitions.merge(defs, Definitions(jobs=[adhoc]))
     job = defs.resolve_job_def(job_name)
 
-    national = "+ national" if with_national else "national files unchanged since loaded: not re-ingested"
-    echo(f"edusandbox run: {', '.join(provinces)} ({national}), academic years {keys[0]}–{keys[-1]}, "
-         f"warehouse {settings.warehouse_url.split('://')[0]}, job {job_name}")
+    echo(f"edusandbox run: {', '.join(provinces)} ({'+ national' if whole else plan.describe()}), academic "
+         f"years {keys[0]}–{keys[-1]}, warehouse {settings.warehouse_url.split('://')[0]}, job {job_name}")
     started = time.perf_counter()
     result = job.execute_in_process(
         instance=instance, run_config=QUIET_LOGS, raise_on_error=False,

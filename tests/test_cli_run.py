@@ -23,11 +23,13 @@ def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[dict[
     """Stands in for the pipeline run: records the landing zone as the run would have found it."""
     seen: list[dict[str, object]] = []
 
-    def run_pipeline(settings, provinces, echo=print, years=None, instance=None) -> RunOutcome:  # noqa: ANN001
+    def run_pipeline(settings, provinces, echo=print, years=None, instance=None, plan=None,  # noqa: ANN001
+                     all_files=False) -> RunOutcome:  # noqa: ANN001
         files = sorted(p.relative_to(settings.landing).as_posix()
                        for p in settings.landing.rglob("*") if p.is_file())
         planned = [*read_ahead()._futures, *read_ahead()._queue]
-        seen.append({"landing": settings.landing, "provinces": provinces, "files": files, "planned": planned})
+        seen.append({"landing": settings.landing, "provinces": provinces, "files": files, "planned": planned,
+                     "plan": plan, "all_files": all_files})
         return RunOutcome(True, "ok", index_path=settings.publish_dir / "index.html")
 
     monkeypatch.setattr(pipelines.run, "run_pipeline", run_pipeline)
@@ -55,12 +57,19 @@ def test_an_empty_landing_zone_gets_the_whole_demo_before_the_run_starts(
     assert len(runs[0]["planned"]) == len(expected.files_written)  # type: ignore[arg-type]
 
 
-def test_a_run_of_one_province_reads_its_deliveries_ahead_and_not_the_national_files(
+def test_a_run_of_one_province_reads_ahead_the_deliveries_it_will_ingest(
         runs: list[dict[str, object]], demo_landing: Path) -> None:
+    """Nothing loaded yet (a new warehouse): every Satun file and the national ones are new. Which files a run
+    of some provinces takes once loaded: tests/unit/test_changed_deliveries.py."""
     assert main(["run", "--landing", str(demo_landing), "--province", "satun", "--years", "2567"]) == 0
-    planned = runs[0]["planned"]
-    assert planned == run_tasks(demo_landing, steps_of(["satun"]), [2567])
-    assert planned and {(t.province, t.year) for t in planned} == {("satun", 2567)}  # type: ignore[union-attr]
+    planned, plan = runs[0]["planned"], runs[0]["plan"]
+    assert plan.steps == steps_of(["satun", NATIONAL]) and plan.unchanged == []  # type: ignore[union-attr]
+    assert planned == run_tasks(demo_landing, plan.steps, [2567])  # type: ignore[union-attr]
+    assert {(t.province, t.year) for t in planned} == {  # type: ignore[union-attr]
+        ("satun", 2567), (NATIONAL, 2567)}
+    assert runs[0]["all_files"] is False
+    assert main(["run", "--landing", str(demo_landing), "--province", "satun", "--all-files"]) == 0
+    assert runs[1]["all_files"] is True
 
 
 def test_a_landing_zone_with_deliveries_is_left_as_it_is(

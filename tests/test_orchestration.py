@@ -8,11 +8,13 @@ import pytest
 from dagster import (
     AssetKey,
     DagsterInstance,
+    Definitions,
     RunRequest,
     SensorResult,
     SkipReason,
     build_schedule_context,
     build_sensor_context,
+    define_asset_job,
     instance_for_test,
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
@@ -20,7 +22,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from assets.delivery_freshness import MAX_DELIVERY_AGE_DAYS, delivery_age_result
 from assets.ingest_assets import ACADEMIC_YEARS
 from pipelines.definitions import defs
-from pipelines.jobs import LANDING_FOLDERS, refresh_job_name
+from pipelines.jobs import LANDING_FOLDERS, refresh_job_name, selection_for
 from pipelines.resources.paths import ProjectPaths
 from pipelines.schedules import census_refresh, monthly_full_refresh
 from pipelines.sensors import SETTLE_SECONDS, build_delivery_sensor
@@ -128,6 +130,21 @@ def test_every_landing_folder_has_a_sensor_and_a_job() -> None:
     assert AssetKey(["raw", "yala", "students"]) in keys
     assert AssetKey(["raw", "satun", "students"]) not in keys
     assert AssetKey(["monitor", "yala"]) in keys
+
+
+def test_a_run_of_a_province_s_changed_deliveries_runs_their_steps_and_its_warehouse_checks() -> None:
+    job = Definitions.merge(defs, Definitions(jobs=[define_asset_job(
+        "changed_only", selection=selection_for(["satun"], [("satun", "students")]))])
+    ).resolve_job_def("changed_only")
+    keys = job.asset_layer.executable_asset_keys
+    checks = {key.to_user_string() for key in job.asset_layer.asset_graph.asset_check_keys}
+    assert [key for key in keys if key.path[0] == "raw"] == [AssetKey(["raw", "satun", "students"])]
+    assert {AssetKey(["monitor", "satun"]), AssetKey(["marts", "fct_province_indicators"])} <= keys
+    assert {"raw/satun/students:gx_suite", "raw/satun/students:rows_accounted_for",
+            "raw/satun/students:enrolment_year_over_year", "raw/satun/students:delivery_is_recent"} <= checks
+    # EMIS's counts, not re-delivered, are compared with the roster that was
+    assert "raw/satun/enrolment_counts:emis_vs_roster" in checks
+    assert not [c for c in checks if c.startswith(("raw/satun/schools:", "raw/yala/", "raw/national/"))]
 
 
 def test_schedules_refresh_every_known_year_in_one_run(instance: DagsterInstance) -> None:
