@@ -1,7 +1,9 @@
 -- One row per student and academic year, placed in a district (school's registry record of that year, else
 -- its latest record), with grade attributes, age at the start of the school year and EEF poverty status.
 -- A student delivered twice in a year (moved school mid-year) keeps the record that is not a transfer-out.
-with students as (
+-- `not materialized`: read three times, the CTE would otherwise be copied whole first (at 9 M students 2 GB
+-- and 0.7 GB spilled to disk: 8.9 s and 23 s of CPU alone; each read scanning the table: 7.1 s and 13 s).
+with students as not materialized (
 
     select * from {{ ref('stg_raw__students') }}
 
