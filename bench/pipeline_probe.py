@@ -4,21 +4,25 @@
 
 The arguments after `--` go to `pipelines.cli.main` unchanged: the same code path as `edusandbox run`, in
 the same single process. Dagster's event log only times whole steps, and GX validation runs inside each
-ingest step, so the functions the ingest asset calls are wrapped (module attributes replaced before the run;
-each call costs two clock reads): the files' reading (adapters, archive copy; with read-ahead workers, the
-step's wait for them), the GX validation, the school-registry reference and the warehouse load. Their
-totals, call counts and the rows validated are written to `--timings` as JSON when the run ends.
+ingest step, so the functions the ingest asset calls are wrapped (module attributes replaced as their
+modules are imported; each call costs two clock reads): the files' reading (adapters, archive copy; with
+read-ahead workers, the step's wait for them), the GX validation, the school-registry reference and the
+warehouse load. Their totals, call counts and the rows validated are written to `--timings` as JSON when
+the run ends.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import importlib
+import importlib.abc
 import json
+import sys
 import time
 from collections.abc import Callable
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 # probe name → (module, attribute path) of what the ingest asset calls.
@@ -60,8 +64,20 @@ class Stopwatches:
         return timed
 
     def install(self) -> None:
+        """Wraps each probed function when its module is imported: importing them here, before the command
+        starts, would time a different run (GX alone takes ~4 s to import, which `edusandbox run` does in its
+        first ingest step while the read-ahead workers read, not before it starts them)."""
+        pending: dict[str, list[tuple[str, str]]] = {}
         for name, (module_name, attribute) in PROBES.items():
-            owner: Any = importlib.import_module(module_name)
+            pending.setdefault(module_name, []).append((name, attribute))
+        for module_name in [m for m in pending if m in sys.modules]:
+            self._wrap_in(sys.modules[module_name], pending.pop(module_name))
+        if pending:
+            sys.meta_path.insert(0, _WrapOnImport(pending, self._wrap_in))
+
+    def _wrap_in(self, module: ModuleType, probes: list[tuple[str, str]]) -> None:
+        for name, attribute in probes:
+            owner: Any = module
             *parents, leaf = attribute.split(".")
             for parent in parents:
                 owner = getattr(owner, parent)
@@ -70,6 +86,32 @@ class Stopwatches:
     def as_dict(self) -> dict[str, object]:
         return {"seconds": self.seconds, "calls": self.calls, "rows_validated": self.rows_validated,
                 "timeline": self.timeline}
+
+
+class _WrapOnImport(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: for a module with probes, it lets the other finders find it and has the probes
+    wrapped once the module has run."""
+
+    def __init__(self, pending: dict[str, list[tuple[str, str]]],
+                 wrap_in: Callable[[ModuleType, list[tuple[str, str]]], None]) -> None:
+        self.pending = pending
+        self.wrap_in = wrap_in
+
+    def find_spec(self, fullname: str, path: Any, target: ModuleType | None = None) -> ModuleSpec | None:
+        if fullname not in self.pending:
+            return None
+        spec = next((found for finder in sys.meta_path if finder is not self
+                     and (found := finder.find_spec(fullname, path, target)) is not None), None)
+        if spec is None or spec.loader is None:
+            return spec
+        probes, run_module = self.pending.pop(fullname), spec.loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            run_module(module)
+            self.wrap_in(module, probes)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def _label(name: str, args: tuple[Any, ...]) -> str:
