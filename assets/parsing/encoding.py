@@ -187,7 +187,8 @@ def _looks_like_utf8_misread(data: bytes) -> bool:
     UTF-8 Thai is 0xE0 0xB8/0xB9 0x80–0xBF; if the whole file is valid UTF-8 with non-ASCII content, trust
     UTF-8 instead.
     """
-    return any(b >= 0x80 for b in _high_bytes(data)) and _utf8_error_offset(data) is None
+    # bytes.isascii: a scan in C without a copy (the set of distinct high bytes took 0.65 s for 144 MB)
+    return not data.isascii() and _utf8_error_offset(data) is None
 
 
 def _strip_stray_boms(text: str) -> str:
