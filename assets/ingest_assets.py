@@ -231,6 +231,10 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
         except Exception as err:  # noqa: BLE001 - an optimisation: without it each step reads its own files
             context.log.warning(f"files not read ahead ({type(err).__name__}: {err}); steps read their own")
         tasks = ingest_tasks(paths.landing_path, province, entity_name, years)
+        if tasks:
+            # GX (~4 s to import, once per process) while the read-ahead workers finish this step's files,
+            # not after they are taken: a run of one re-delivered file waits for both otherwise
+            import assets.checks.validation  # noqa: F401
         for year in sorted(set(years) - {t.year for t in tasks}):
             context.log.warning(f"{province}/{year}: no {entity_name} delivery; partition left as it was")
         outcomes = [read_ahead().take(task, read_task, paths.archive_path, key) for task in tasks]
