@@ -134,10 +134,14 @@ def pipeline_env(env: dict[str, str], home: Path) -> dict[str, str]:
     return {**env, "EDUSANDBOX_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
 
 
-def warehouse_counts(warehouse: Path, folders: tuple[str, ...] = ()) -> dict[str, object]:
-    """Rows read / loaded / quarantined per entity (raw.deliveries; only `folders` when given), all rows in
-    the raw tables (what dbt reads), students per year, rows in the marts."""
-    only = f"where province in ({', '.join(repr(f) for f in folders)})" if folders else ""
+def warehouse_counts(warehouse: Path, folders: tuple[str, ...] = (),
+                     since: str | None = None) -> dict[str, object]:
+    """Rows read / loaded / quarantined per entity (raw.deliveries; only `folders` when given, and only files
+    ingested at or after `since`, an ISO time, when given), all rows in the raw tables (what dbt reads),
+    students per year, rows in the marts."""
+    conditions = [f"province in ({', '.join(repr(f) for f in folders)})"] if folders else []
+    conditions += [f"ingested_at >= '{since}'"] if since else []
+    only = f"where {' and '.join(conditions)}" if conditions else ""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         deliveries = con.execute(
             "select entity, sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
@@ -163,6 +167,7 @@ def warehouse_counts(warehouse: Path, folders: tuple[str, ...] = ()) -> dict[str
 def run_pipeline_part(label: str, home: Path, landing: Path, env: dict[str, str], work: Path,
                       provinces: tuple[str, ...] = ()) -> Measured:
     probe_file = home / f"probe-{label}.json"
+    started = datetime.now(UTC).replace(microsecond=0).isoformat()
     measured = measure(label, pipeline_command(home, landing, probe_file, provinces), pipeline_env(env, home),
                        work / "logs" / f"{label}.log", REPO_ROOT)
     if probe_file.exists():
@@ -170,9 +175,10 @@ def run_pipeline_part(label: str, home: Path, landing: Path, env: dict[str, str]
     if (home / "dagster").exists():
         measured.extra["run"] = latest_run_stages(home / "dagster").as_dict()
     if measured.returncode == 0:
-        # a province run re-ingests the national files only when they changed; the delta changes none
-        folders = tuple(provinces)
-        measured.extra["counts"] = warehouse_counts(home / "warehouse.duckdb", folders)
+        # a run of some provinces ingests only the files new or changed since loaded: the rows it read are
+        # those of the files it ingested (raw.deliveries.ingested_at, the ingest's UTC time in seconds)
+        measured.extra["counts"] = warehouse_counts(home / "warehouse.duckdb",
+                                                    since=started if provinces else None)
     return measured
 
 

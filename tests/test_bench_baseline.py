@@ -3,6 +3,7 @@ province and district marts as the whole pipeline (bench/baseline.py against `ed
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from dagster import instance_for_test
 from assets.contract.entities import PROVINCES
 from bench.baseline import run_baseline, xlsx_rows, xlsx_shared_strings, xlsx_sheet_members
 from bench.compare import PROVINCE_KEY, compare_frames, compare_warehouses
-from bench.run_bench import withdraw_rows
+from bench.run_bench import warehouse_counts, withdraw_rows
 from pipelines.demo_data import generate_landing
 from pipelines.run import run_pipeline
 from pipelines.settings import Settings
@@ -142,3 +143,21 @@ def test_the_delta_withdraws_every_hundredth_record_and_keeps_the_header(tmp_pat
     lines = delivery.read_bytes().split(b"\n")
     assert lines[0] == b"header" and b"row100" not in lines and b"row200" not in lines and b"row250" in lines
     assert len([line for line in lines if line.startswith(b"row")]) == 248
+
+
+def test_the_delta_counts_the_rows_of_the_files_its_run_ingested(pipeline_warehouse: Path,
+                                                                 tmp_path: Path) -> None:
+    """A run of one province ingests only its new or changed files: the delta's rows per second are theirs."""
+    every = warehouse_counts(pipeline_warehouse)
+    assert every["rows_read"] == every["rows_loaded"] > 0
+    later = tmp_path / "later.duckdb"
+    shutil.copy(pipeline_warehouse, later)
+    with duckdb.connect(str(later)) as con:  # Satun's roster, as if a later run had ingested it again
+        con.execute("update raw.deliveries set ingested_at = '2999-01-01T00:00:00+00:00' "
+                    "where province = 'satun' and entity = 'students'")
+        roster = con.execute("select sum(rows_read) from raw.deliveries where province = 'satun' "
+                             "and entity = 'students'").fetchone()[0]
+    since = warehouse_counts(later, since="2999-01-01T00:00:00+00:00")
+    assert since["rows_read"] == roster > 0
+    assert set(since["per_entity"]) == {"students"}  # type: ignore[arg-type]
+    assert since["raw_rows"] == every["raw_rows"]  # what dbt read is every row still
