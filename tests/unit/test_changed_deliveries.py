@@ -121,3 +121,17 @@ def test_a_folder_that_cannot_be_listed_takes_its_steps_so_they_report_it(landin
     plan = plan_ingest(landing, warehouse.url, ["yala"], [2566, 2567])
     assert plan.steps[:2] == [("yala", "schools"), ("yala", "students")]
     assert set(steps_of(["yala"])) <= set(plan.steps)
+
+
+def test_the_production_warehouse_is_compared_the_same_way(landing: Path, postgres_server: object) -> None:
+    """PostgreSQL (a real server on loopback): the recorded files are read back and compared alike."""
+    url = postgres_server.fresh_database("edusandbox_changed_deliveries")  # type: ignore[attr-defined]
+    warehouse = Warehouse.from_url(url)
+    warehouse.ensure_raw_tables(ENTITIES.values())
+    record_loaded(warehouse, landing, "yala", 2567, "students", YALA_STUDENTS)
+    record_loaded(warehouse, landing, NATIONAL, 2567, "assessments", ("nt_onet_results.csv",))
+    assert plan_ingest(landing, url, ["yala"], [2567]).steps == [("yala", "schools")]  # never loaded here
+    deliver(landing, "yala", 2567, YALA_STUDENTS[0], b"re-delivered\n")
+    plan = plan_ingest(landing, url, ["yala"], [2567])
+    assert plan.steps == [("yala", "schools"), ("yala", "students")]
+    assert plan.unchanged == [(NATIONAL, "assessments")]
