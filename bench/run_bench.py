@@ -134,14 +134,11 @@ def pipeline_env(env: dict[str, str], home: Path) -> dict[str, str]:
     return {**env, "EDUSANDBOX_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
 
 
-def warehouse_counts(warehouse: Path, folders: tuple[str, ...] = (),
-                     since: str | None = None) -> dict[str, object]:
-    """Rows read / loaded / quarantined per entity (raw.deliveries; only `folders` when given, and only files
-    ingested at or after `since`, an ISO time, when given), all rows in the raw tables (what dbt reads),
-    students per year, rows in the marts."""
-    conditions = [f"province in ({', '.join(repr(f) for f in folders)})"] if folders else []
-    conditions += [f"ingested_at >= '{since}'"] if since else []
-    only = f"where {' and '.join(conditions)}" if conditions else ""
+def warehouse_counts(warehouse: Path, since: str | None = None) -> dict[str, object]:
+    """Rows read / loaded / quarantined per entity (raw.deliveries; only files ingested at or after `since`,
+    an ISO time, when given), all rows in the raw tables (what dbt reads), students per year, rows in the
+    marts."""
+    only = f"where ingested_at >= '{since}'" if since else ""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         deliveries = con.execute(
             "select entity, sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "

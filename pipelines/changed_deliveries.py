@@ -64,23 +64,16 @@ def plan_ingest(landing: Path, warehouse_url: str, provinces: Iterable[str], yea
             if delivered is None:  # the folder cannot be listed: its steps say why
                 steps.append(step)
                 continue
-            verdict = _compare(delivered.get(step[1], set()), loaded.get(step, set()))
-            if verdict == "changed":
-                steps.append(step)
-            elif verdict == "unchanged":
+            files = delivered.get(step[1], set())
+            if not files:  # nothing delivered: the step would leave its partitions as they are
+                continue
+            # the years with deliveries must hold exactly the files loaded for them
+            years_delivered = {year for year, _, _ in files}
+            if files == {f for f in loaded.get(step, set()) if f[0] in years_delivered}:
                 unchanged.append(step)
+            else:
+                steps.append(step)
     return IngestPlan(steps, unchanged)
-
-
-def _compare(delivered: set[FileRecord], loaded: set[FileRecord]) -> str:
-    """"changed" when a year with deliveries holds other files than loaded; "unchanged" when every such year
-    holds the loaded ones; "absent" without deliveries (the step would leave its partitions as they are)."""
-    if not delivered:
-        return "absent"
-    for year in {y for y, _, _ in delivered}:
-        if {f for f in delivered if f[0] == year} != {f for f in loaded if f[0] == year}:
-            return "changed"
-    return "unchanged"
 
 
 def delivered_files(landing: Path, folder: str, years: Iterable[int]) -> dict[str, set[FileRecord]] | None:

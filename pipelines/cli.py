@@ -80,14 +80,15 @@ def _read_before_the_run(settings: Settings, provinces: list[str], years: tuple[
     except Exception:  # noqa: BLE001 - e.g. the warehouse unreachable: the run decides, and reports it
         return None
     workers = read_ahead()
+    if not workers.workers or not plan.steps:
+        return plan
     try:
-        tasks = run_tasks(settings.landing, plan.steps, wanted) if workers.workers else []
+        tasks = run_tasks(settings.landing, plan.steps, wanted)
         key = load_pseudonym_key()
     except (OSError, PseudonymKeyError):
         return plan
-    if tasks:
-        workers.plan(None, tasks, read_task, settings.archive_dir, key, first=read_first(tasks),
-                     spill_to=settings.home)
+    workers.plan(None, tasks, read_task, settings.archive_dir, key, first=read_first(tasks),
+                 spill_to=settings.home)
     return plan
 
 
