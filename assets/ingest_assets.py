@@ -52,6 +52,7 @@ from assets.parsing.pseudonym import load_pseudonym_key
 from assets.pools import WAREHOUSE_POOL
 from assets.progress import report
 from assets.read_ahead import read_ahead
+from assets.sources.common import concat_contract_rows
 from pipelines.failpoints import failpoint
 from pipelines.resources.paths import ProjectPaths
 from pipelines.resources.warehouse import Warehouse, WarehouseResource
@@ -138,7 +139,7 @@ def validate_files(outcomes: list[FileOutcome], entity: str, province: str, refe
     # Imported here: Great Expectations takes seconds to import, and loading the definitions should not wait.
     from assets.checks.validation import validate_delivery
 
-    rows = pd.concat([o.adapted.rows for o in readable], ignore_index=True)  # type: ignore[union-attr]
+    rows = concat_contract_rows([o.adapted.rows for o in readable])  # type: ignore[union-attr]
     for o in readable:  # the combined frame holds the rows now (an empty slice would still hold them: a copy)
         o.adapted.rows = o.adapted.rows.iloc[:0].copy()  # type: ignore[union-attr]
     validation = validate_delivery(entity, province, rows, reference=reference)

@@ -66,9 +66,11 @@ class Landing:
     """Relative path → what the adapter read."""
 
     def rows(self, province: str, entity: str, year: int) -> pd.DataFrame:
+        """The typed rows of the province's files, text as "string" (adapters may give categoricals)."""
         parts = [r.rows for key, r in self.results.items()
                  if key.startswith(f"{province}/{year}/") and r.entity == entity]
-        return pd.concat(parts, ignore_index=True)
+        rows = pd.concat(parts, ignore_index=True)
+        return rows.astype({c: "string" for c, t in rows.dtypes.items() if t in ("category", "object")})
 
 
 def read_landing(root: Path, summary: DemoSummary) -> Landing:

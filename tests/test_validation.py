@@ -239,6 +239,37 @@ def test_row_failures_quarantine_exactly_the_bad_rows_with_their_labels() -> Non
     assert_nothing_lost(outcome, rows)
 
 
+def as_categorical_text(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows as adapters give them: text columns categorical over their "string" values."""
+    text = [c for c, t in rows.dtypes.items() if isinstance(t, pd.StringDtype)]
+    return rows.astype({c: pd.CategoricalDtype(pd.Index(rows[c].dropna().unique(), dtype="string"))
+                        for c in text})
+
+
+def test_text_given_as_categoricals_is_validated_as_the_same_text() -> None:
+    rows = synthetic.students(30)
+    rows.loc[3, "grade"] = "P7"
+    rows.loc[11, "school_id"] = SATUN_SCHOOL
+    rows.loc[20, "student_key"] = rows.loc[21, "student_key"]
+    categorical = as_categorical_text(rows)
+    assert isinstance(categorical["student_key"].dtype, pd.CategoricalDtype)
+    as_text = validate_delivery("students", "yala", rows)
+    as_categories = validate_delivery("students", "yala", categorical)
+    assert as_categories.passed and reasons_by_source_row(as_categories) == reasons_by_source_row(as_text)
+    assert len(reasons_by_source_row(as_categories)) == 4
+    assert as_categories.valid_rows.astype(str).equals(as_text.valid_rows.astype(str))
+    assert_nothing_lost(as_categories, categorical)
+
+
+def test_a_categorical_over_anything_but_text_fails_the_type_check() -> None:
+    rows = as_categorical_text(synthetic.students(10))
+    rows["school_id"] = rows["school_id"].astype("int64").astype("category")
+    outcome = validate_delivery("students", "yala", rows)
+    assert outcome.blocking_failures == [
+        "expect_column_values_to_be_in_type_list(school_id): dtype int64 where StringDtype expected"]
+    assert len(outcome.quarantined) == 10
+
+
 def test_the_same_student_in_two_academic_years_is_not_a_duplicate() -> None:
     first = synthetic.students(20, academic_year=2566)
     second = synthetic.students(20, academic_year=2567)

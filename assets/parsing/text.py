@@ -125,8 +125,8 @@ def factorize(values: pd.Series | pd.api.extensions.ExtensionArray | np.ndarray,
     as equal exactly as factorising does (missing equal to missing, NaN to NaN, -0.0 to 0.0). Values that are
     mostly distinct (more than one in MANY_VALUES_SHARE of the first chunk, or more than MAX_CHUNKED_VALUES
     in all) are factorised whole."""
-    if len(values) <= chunk_rows:
-        return pd.factorize(values, use_na_sentinel=use_na_sentinel)
+    if len(values) <= chunk_rows or isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.factorize(values, use_na_sentinel=use_na_sentinel)  # a categorical's: its integer codes'
     array = _array_of(values)
     codes = np.empty(len(array), dtype=np.intp)
     distinct: Any = None

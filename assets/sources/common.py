@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from assets.contract.entities import AFFILIATIONS, ENTITIES, NATIONAL, PROVINCES, Column, Entity
 from assets.contract.landing import (
@@ -52,7 +53,7 @@ from assets.parsing.ids import (
     redact_person_ids_series,
 )
 from assets.parsing.pseudonym import Pseudonymiser
-from assets.parsing.text import SHOWN_CHARACTERS, DistinctValues, clean_text_series, shorten
+from assets.parsing.text import SHOWN_CHARACTERS, DistinctValues, clean_text_series, factorize, shorten
 from assets.parsing.values import map_labels_series, parse_bool_series, parse_float_series, parse_int_series
 from assets.sources.base import AdapterResult, DeliveryError
 from assets.sources.readers import (
@@ -429,7 +430,27 @@ def _reject_later(
 CONTRACT_DTYPES: dict[str, str] = {
     "text": "string", "integer": "Int64", "double": "Float64", "boolean": "boolean", "date": "datetime64[ns]",
 }
-"""Contract column type → the pandas dtype every adapter produces."""
+"""Contract column type → the pandas dtype of its values. Text columns of the typed rows may be categorical
+over these values (`text_rows`)."""
+CATEGORICAL_MAX_VALUES = 1 << 16
+
+
+def text_rows(values: pd.Series, codes: np.ndarray) -> pd.Series:
+    """Text rows: `values` (any, duplicates and missing allowed) taken at `codes`, as a categorical over
+    their distinct "string" values when there are at most CATEGORICAL_MAX_VALUES, else as "string".
+
+    A national file repeats a few thousand schools, labels, one file name and one hash over millions of rows:
+    as "string" each row held an 8-byte pointer per column (53 MB a column of the 6.6 M NT/O-NET rows, the
+    frame 0.8 GB) and pickling it between processes took seconds. Person keys stay "string": DuckDB loads a
+    categorical as an ENUM built value by value (2 µs each), which for millions of keys costs seconds."""
+    value_codes, categories = pd.factorize(values.astype(CONTRACT_DTYPES["text"]), use_na_sentinel=True)
+    if len(categories) > CATEGORICAL_MAX_VALUES:
+        return pd.Series(pd.array(categories, dtype=CONTRACT_DTYPES["text"]).take(
+            value_codes.take(codes), allow_fill=True))
+    # narrowed before spreading: a code per row in the categorical's own (smallest signed) type, -1 missing
+    row_codes = value_codes.astype(np.min_scalar_type(-len(categories) - 1)).take(codes)
+    dtype = pd.CategoricalDtype(pd.Index(categories, dtype=CONTRACT_DTYPES["text"]))
+    return pd.Series(pd.Categorical.from_codes(row_codes, dtype=dtype))
 
 
 def _typed_rows(
@@ -451,16 +472,49 @@ def _typed_rows(
         # popped: each converted column is freed once its typed rows are made, not after the last one's
         converted = values.pop(column.name, None)
         if converted is not None:  # typed once per distinct value, then spread over the kept rows
-            columns[column.name] = converted.with_values(_typed(converted.values, column)).rows(kept_rows)
+            codes = converted.codes if kept_rows is None else converted.codes[kept_rows]
+            typed = _typed(converted.values, column)
+            columns[column.name] = (text_rows(typed, codes) if column.type == "text"
+                                    else pd.Series(typed.array.take(codes)))
         elif column.name in lineage:
             series = lineage[column.name]()
             if kept_rows is not None:
                 series = series[kept_rows]
-            columns[column.name] = _typed(series.reset_index(drop=True), column)
+            series = series.reset_index(drop=True)
+            columns[column.name] = (text_rows(*_factorized(series)) if column.type == "text"
+                                    else _typed(series, column))
         else:  # an optional column the province does not deliver at all
-            columns[column.name] = pd.Series(pd.array([None] * n, dtype=CONTRACT_DTYPES[column.type]))
+            columns[column.name] = (text_rows(pd.Series([None]), np.zeros(n, dtype=np.int8))
+                                    if column.type == "text"
+                                    else pd.Series(pd.array([None] * n, dtype=CONTRACT_DTYPES[column.type])))
     # copy=False: a DataFrame built from a dict copies every column by default, the whole file's rows again
     return pd.DataFrame(columns, columns=entity.column_names, copy=False)
+
+
+def concat_contract_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Typed rows of several files as one frame, text kept as text: pandas concatenates categoricals of
+    different categories (or a categorical and "string") as objects, so such a column is united first, as a
+    categorical over the union of the categories, or as "string" where one file's is."""
+    if len(frames) < 2:
+        return pd.concat(frames, ignore_index=True)
+    united = {}
+    for column, dtype in frames[0].dtypes.items():
+        parts = [f[column] for f in frames]
+        text = isinstance(dtype, pd.CategoricalDtype | pd.StringDtype)
+        if not text or all(p.dtype == dtype for p in parts):
+            continue
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            united[column] = pd.Series(union_categoricals([p.array for p in parts]))
+        else:
+            united[column] = pd.concat([p.astype(CONTRACT_DTYPES["text"]) for p in parts], ignore_index=True)
+    whole = pd.concat([f.drop(columns=list(united)) for f in frames], ignore_index=True)
+    return whole.assign(**united)[frames[0].columns]
+
+
+def _factorized(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """(distinct values, per row its position among them) of a lineage column: mostly one value repeated."""
+    codes, values = factorize(series, use_na_sentinel=False)
+    return pd.Series(values), codes
 
 
 def _typed(series: pd.Series, column: Column) -> pd.Series:

@@ -131,9 +131,10 @@ def test_delivered_fields_are_not_copied_when_put_together() -> None:
     assert np.shares_memory(fields["school_id"].array._ndarray, delivered["school_id"].array._ndarray)
 
 
-def test_typed_rows_hold_one_object_per_distinct_value_and_only_the_kept_rows() -> None:
-    """A column is typed once per distinct value and spread over the kept rows only: each row refers to its
-    distinct value's object (a column judged row by row held a new string per row, 60 bytes each)."""
+def test_typed_rows_hold_each_distinct_value_once_and_only_the_kept_rows() -> None:
+    """A column is typed once per distinct value and spread over the kept rows only: text as a categorical
+    over "string" values with a byte-sized code per row (a column judged row by row held a new string per
+    row, 60 bytes each; spread as "string", an 8-byte pointer per row), lineage text likewise."""
     from assets.contract.entities import ENTITIES
     from assets.parsing.text import DistinctValues
     from assets.sources.common import Context, _typed_rows
@@ -142,17 +143,47 @@ def test_typed_rows_hold_one_object_per_distinct_value_and_only_the_kept_rows() 
     schools = pd.Series(["1164010001", "1164010002", "1164010001", None], dtype="str")
     fields = pd.DataFrame({"school_id": schools})
     values = {"school_id": DistinctValues.of(schools)}
-    distinct = values["school_id"].values
     table = DeliveredTable(fields, np.array([2, 3, 4, 5]))
     ctx = Context(CASES, RawFile(Path("x.csv"), b"", "0" * 64), "sukhothai", 2567, pseudonymiser())
     province = pd.Series("sukhothai", index=fields.index, dtype="str")
     keep = np.array([True, False, True, True])
     rows = _typed_rows(ENTITIES["protection_cases"], values, table, pd.Series([None] * 4, dtype="str"), ctx,
                        province, keep)
-    assert rows["school_id"].dtype == "string" and rows["school_id"].isna().tolist() == [False, False, True]
-    assert rows["school_id"][0] is rows["school_id"][1] is distinct[0]
+    school = rows["school_id"]
+    assert isinstance(school.dtype, pd.CategoricalDtype) and school.cat.categories.dtype == "string"
+    assert school.cat.categories.tolist() == ["1164010001", "1164010002"]
+    assert school.cat.codes.dtype == np.int8
+    assert school.tolist()[:2] == ["1164010001"] * 2 and school.isna().tolist() == [False, False, True]
+    for lineage in ("province", "source_file", "source_sha256", "agency"):
+        assert isinstance(rows[lineage].dtype, pd.CategoricalDtype) and len(rows[lineage].cat.categories) <= 1
     assert rows["source_row"].tolist() == [2, 4, 5] and rows["province"].tolist() == ["sukhothai"] * 3
+    assert rows["agency"].isna().all() and rows["source_file"].tolist() == ["x.csv"] * 3
     assert rows.index.tolist() == [0, 1, 2] and not values  # each converted column freed once typed
+
+
+def test_text_over_many_values_stays_string_and_files_put_together_stay_text(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over more than CATEGORICAL_MAX_VALUES distinct values (person keys) text stays "string" (DuckDB
+    loads a categorical as an ENUM built value by value); typed rows of several files are put together with
+    their categories united, or as "string" where a file's column is, never as objects."""
+    from assets.sources import common
+
+    values = pd.Series(["a", "b", None, "a"])
+    few = common.text_rows(values, np.array([0, 1, 2, 3, 0]))
+    assert isinstance(few.dtype, pd.CategoricalDtype) and few.cat.categories.tolist() == ["a", "b"]
+    assert few.tolist()[:2] == ["a", "b"] and few.isna().tolist() == [False, False, True, False, False]
+    monkeypatch.setattr(common, "CATEGORICAL_MAX_VALUES", 1)
+    many = common.text_rows(values, np.array([0, 1, 2, 3, 0]))
+    assert many.dtype == "string" and many.tolist() == ["a", "b", pd.NA, "a", "a"]
+
+    other = pd.DataFrame({"x": common.text_rows(pd.Series(["c"]), np.array([0, 0])), "n": [4, 5]})
+    first = pd.DataFrame({"x": few, "n": [1, 2, 3, 4, 5]})
+    united = common.concat_contract_rows([first, other])
+    assert united["x"].cat.categories.tolist() == ["a", "b", "c"]
+    assert united["n"].tolist() == [1, 2, 3, 4, 5, 4, 5]
+    assert united["x"].tolist()[-3:] == ["a", "c", "c"]
+    mixed = common.concat_contract_rows([first, pd.DataFrame({"x": many[:2], "n": [6, 7]})])
+    assert mixed["x"].dtype == "string" and mixed["x"].tolist()[-3:] == ["a", "a", "b"]
 
 
 def test_the_files_bytes_are_released_before_the_conversion(tmp_path: Path,
