@@ -15,7 +15,8 @@ What happens here, vectorised over the whole file, each field's distinct values 
   record) is replaced by "[person ID removed]": raw identifiers never leave the adapter.
 
 Output typing (`AdapterResult.rows`, columns exactly `ENTITIES[entity].column_names`): text → pandas
-"string" (StringDtype, NA for missing), integer → "Int64", double → "Float64", boolean → "boolean",
+"string" (StringDtype, NA for missing; a categorical over such values where a column has few: `text_rows`),
+integer → "Int64", double → "Float64", boolean → "boolean",
 date → "datetime64[ns]" at midnight. `rejects` columns: source_row (Int64), reason (string), record (string:
 JSON object of delivered field → value, control characters shown as U+FFFD; XLSX records also carry
 "_sheet"). Reasons do not repeat the row number: `source_row` holds it (e.g. source_row 17, reason
@@ -28,6 +29,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -259,7 +261,6 @@ def to_contract(
     """
     entity = ENTITIES[ctx.source.entity]
     index = table.fields.index
-    province = pd.Series(ctx.province, index=index, dtype="str")
     # Reasons are joined as each field is judged: one per field kept to the end was 8 bytes a row each.
     row_reasons = _no_reasons(index)
     if extra_reasons is not None:
@@ -276,7 +277,7 @@ def to_contract(
     rejects = _rejects(table, agency, rejected_keys, row_reasons, rejected)
     del person_keys, rejected_keys
     table.release_fields()
-    rows = _typed_rows(entity, values, table, agency, ctx, province, ~rejected)
+    rows = _typed_rows(entity, values, table, ctx, ~rejected)
     notes = list(table.notes)
     if rejected.any():
         notes.append(f"{int(rejected.sum())} of {len(table)} rows rejected")
@@ -436,17 +437,18 @@ CATEGORICAL_MAX_VALUES = 1 << 16
 
 
 def text_rows(values: pd.Series, codes: np.ndarray) -> pd.Series:
-    """Text rows: `values` (any, duplicates and missing allowed) taken at `codes`, as a categorical over
-    their distinct "string" values when there are at most CATEGORICAL_MAX_VALUES, else as "string".
+    """Text rows: `values` (a column's distinct values as delivered, or what was made of each: duplicates
+    and missing allowed) taken at `codes`, as a categorical over their distinct "string" values when there are
+    at most CATEGORICAL_MAX_VALUES of them, else as "string".
 
     A national file repeats a few thousand schools, labels, one file name and one hash over millions of rows:
     as "string" each row held an 8-byte pointer per column (53 MB a column of the 6.6 M NT/O-NET rows, the
     frame 0.8 GB) and pickling it between processes took seconds. Person keys stay "string": DuckDB loads a
     categorical as an ENUM built value by value (2 µs each), which for millions of keys costs seconds."""
-    value_codes, categories = pd.factorize(values.astype(CONTRACT_DTYPES["text"]), use_na_sentinel=True)
-    if len(categories) > CATEGORICAL_MAX_VALUES:
-        return pd.Series(pd.array(categories, dtype=CONTRACT_DTYPES["text"]).take(
-            value_codes.take(codes), allow_fill=True))
+    values = values.astype(CONTRACT_DTYPES["text"])
+    if len(values) > CATEGORICAL_MAX_VALUES:  # (then nearly always as many distinct ones: not factorised)
+        return pd.Series(values.array.take(codes))
+    value_codes, categories = pd.factorize(values, use_na_sentinel=True)
     # narrowed before spreading: a code per row in the categorical's own (smallest signed) type, -1 missing
     row_codes = value_codes.astype(np.min_scalar_type(-len(categories) - 1)).take(codes)
     dtype = pd.CategoricalDtype(pd.Index(categories, dtype=CONTRACT_DTYPES["text"]))
@@ -454,38 +456,43 @@ def text_rows(values: pd.Series, codes: np.ndarray) -> pd.Series:
 
 
 def _typed_rows(
-    entity: Entity, values: dict[str, DistinctValues], table: DeliveredTable, agency: pd.Series, ctx: Context,
-    province: pd.Series, keep: np.ndarray,
+    entity: Entity, values: dict[str, DistinctValues], table: DeliveredTable, ctx: Context, keep: np.ndarray,
 ) -> pd.DataFrame:
     n = int(keep.sum())
-    index = table.fields.index
-    # Made when their turn comes, as the converted columns are popped: a whole file's column each.
-    lineage: dict[str, Callable[[], pd.Series]] = {
-        "province": lambda: province, "academic_year": lambda: pd.Series(ctx.academic_year, index=index),
-        "agency": lambda: agency, "source_sha256": lambda: pd.Series(ctx.raw.sha256, index=index),
-        "source_file": lambda: pd.Series(ctx.raw.name, index=index),
-        "source_row": lambda: pd.Series(table.source_row, index=index),
+    kept_rows = None if keep.all() else keep
+
+    def kept(rows: Any) -> Any:
+        return rows if kept_rows is None else rows[kept_rows]
+
+    # Lineage, made when its turn comes: text is one value for the whole file (a workbook's agency: one a
+    # sheet), so its rows are codes of a few values (`text_rows`), not a whole file's column of them.
+    one_value = np.zeros(n, dtype=np.int8)
+    lineage_text: dict[str, Callable[[], tuple[pd.Series, np.ndarray]]] = {
+        "province": lambda: (pd.Series([ctx.province]), one_value),
+        "source_sha256": lambda: (pd.Series([ctx.raw.sha256]), one_value),
+        "source_file": lambda: (pd.Series([ctx.raw.name]), one_value),
+        "agency": lambda: ((pd.Series([ctx.agency]), one_value) if table.agency is None
+                           else _factorized(kept(table.agency))),
+    }
+    lineage_numbers: dict[str, Callable[[], pd.Series]] = {
+        "academic_year": lambda: pd.Series(np.full(n, ctx.academic_year)),
+        "source_row": lambda: pd.Series(kept(table.source_row)),
     }
     columns = {}
-    kept_rows = None if keep.all() else keep
     for column in entity.all_columns:
         # popped: each converted column is freed once its typed rows are made, not after the last one's
         converted = values.pop(column.name, None)
         if converted is not None:  # typed once per distinct value, then spread over the kept rows
-            codes = converted.codes if kept_rows is None else converted.codes[kept_rows]
             typed = _typed(converted.values, column)
+            codes = kept(converted.codes)
             columns[column.name] = (text_rows(typed, codes) if column.type == "text"
                                     else pd.Series(typed.array.take(codes)))
-        elif column.name in lineage:
-            series = lineage[column.name]()
-            if kept_rows is not None:
-                series = series[kept_rows]
-            series = series.reset_index(drop=True)
-            columns[column.name] = (text_rows(*_factorized(series)) if column.type == "text"
-                                    else _typed(series, column))
+        elif column.name in lineage_text:
+            columns[column.name] = text_rows(*lineage_text[column.name]())
+        elif column.name in lineage_numbers:
+            columns[column.name] = _typed(lineage_numbers[column.name](), column)
         else:  # an optional column the province does not deliver at all
-            columns[column.name] = (text_rows(pd.Series([None]), np.zeros(n, dtype=np.int8))
-                                    if column.type == "text"
+            columns[column.name] = (text_rows(pd.Series([None]), one_value) if column.type == "text"
                                     else pd.Series(pd.array([None] * n, dtype=CONTRACT_DTYPES[column.type])))
     # copy=False: a DataFrame built from a dict copies every column by default, the whole file's rows again
     return pd.DataFrame(columns, columns=entity.column_names, copy=False)

@@ -145,10 +145,8 @@ def test_typed_rows_hold_each_distinct_value_once_and_only_the_kept_rows() -> No
     values = {"school_id": DistinctValues.of(schools)}
     table = DeliveredTable(fields, np.array([2, 3, 4, 5]))
     ctx = Context(CASES, RawFile(Path("x.csv"), b"", "0" * 64), "sukhothai", 2567, pseudonymiser())
-    province = pd.Series("sukhothai", index=fields.index, dtype="str")
     keep = np.array([True, False, True, True])
-    rows = _typed_rows(ENTITIES["protection_cases"], values, table, pd.Series([None] * 4, dtype="str"), ctx,
-                       province, keep)
+    rows = _typed_rows(ENTITIES["protection_cases"], values, table, ctx, keep)
     school = rows["school_id"]
     assert isinstance(school.dtype, pd.CategoricalDtype) and school.cat.categories.dtype == "string"
     assert school.cat.categories.tolist() == ["1164010001", "1164010002"]
