@@ -21,10 +21,10 @@ goes through the pipe as before; a process killed mid-run leaves its folder behi
 that plans.
 
 Memory stays bounded: a file starts while fewer than `workers + ahead` files that the steps take before it
-are read and not yet taken, or else while the files read and not taken add up to no more than a budget of
-delivered bytes (EDUSANDBOX_READ_AHEAD_MIB, 512 MiB by
-default; 0 = the file count alone). Without it a worker stood idle while the run waited on one large file (a
-national-scale Mae Hong Son workbook takes 80 s to read). At 9 M students: 369 s with the file count alone,
+are read and not yet taken (small files aside), or else while the files read and not taken add up to no more
+than a budget of delivered bytes (EDUSANDBOX_READ_AHEAD_MIB, 512 MiB by default; 0 = the file count alone).
+Without it a worker stood idle while the run waited on one large file (a national-scale Mae Hong Son workbook
+takes 80 s to read). At 9 M students: 369 s with the file count alone,
 349 s with 256 MiB, 331 s with 512 MiB, peak memory 9.5, 9.6 and 9.6 GB; six files ahead instead took 322 s
 but 12.7 GB (bench/README.md).
 
@@ -64,6 +64,11 @@ T = TypeVar("T")
 WORKERS_ENV = "EDUSANDBOX_READ_WORKERS"
 BUDGET_ENV = "EDUSANDBOX_READ_AHEAD_MIB"
 DEFAULT_BUDGET_MIB = 512
+SMALL_FILE_SHARE = 64
+"""A file of at most this share of the byte budget (8 MiB of the default 512 MiB) takes no place in the file
+count: it is read in a fraction of a second and holds a few MiB. Counted, the small files of the steps between
+two large ones (DOPA population, EMIS counts) kept a worker idle for 20 s at 9 M students, while the other
+read EEF's screening and Yala's literacy file waited for the count to fall."""
 WORKER_NICENESS = 10
 """Workers run this much nicer than the run's process: that process validates and loads one step at a time
 and is the run's critical path whenever it has work, so it gets a core of its own and the workers share what
@@ -242,10 +247,12 @@ class ReadAhead:
 
     def _room_for(self, task: ReadTask) -> bool:
         """Whether `task` may start: within the file count, or within the byte budget. The count is of the
-        files read or being read that the steps take before `task`: the next file a step will take always
-        starts, however much a file read early for a later step holds of the budget."""
+        files read or being read that the steps take before `task`, small ones aside (SMALL_FILE_SHARE): the
+        next file a step will take always starts, however much a file read early for a later step holds of
+        the budget."""
         taken_at = self._taken_at.get(task, 0)
-        before = sum(1 for t in self._futures if self._taken_at.get(t, 0) < taken_at)
+        before = sum(1 for t in self._futures
+                     if self._taken_at.get(t, 0) < taken_at and t.size * SMALL_FILE_SHARE > self.budget_bytes)
         if before < self.workers + self.ahead:
             return True
         return sum(t.size for t in self._futures) + task.size <= self.budget_bytes

@@ -156,6 +156,29 @@ def test_small_files_are_read_ahead_beyond_the_file_count_within_the_byte_budget
         counted.close()
 
 
+def test_small_files_take_no_place_in_the_file_count(tmp_path: Path) -> None:
+    """Two small files (each at most 1/64 of the budget) before a large one leave the count to the large
+    ones: the next large file starts beyond the budget, as it would without the small files."""
+    def tasks_of(sizes: list[int]) -> list[ReadTask]:
+        return [ReadTask("satun", "students", YEAR, tmp_path / f"file{i}", None, size, 0)
+                for i, size in enumerate(sizes)]
+
+    small = tasks_of([10, 10, 400, 300])
+    ahead = ReadAhead(workers=1, ahead=1, budget_bytes=640)
+    try:
+        ahead.plan("run-12", small, repr)
+        assert [t.size for t in ahead._futures] == [10, 10, 400, 300]  # one large file before the 300
+    finally:
+        ahead.close()
+    larger = tasks_of([11, 11, 400, 300])  # 11 bytes: over 1/64 of 640, counted
+    ahead = ReadAhead(workers=1, ahead=1, budget_bytes=640)
+    try:
+        ahead.plan("run-13", larger, repr)
+        assert [t.size for t in ahead._futures] == [11, 11, 400]  # three before it, 722 bytes over 640
+    finally:
+        ahead.close()
+
+
 def test_files_wanted_last_but_slow_to_read_start_early_alternately_with_the_others(tmp_path: Path) -> None:
     tasks = [ReadTask("satun", "students", YEAR, tmp_path / f"file{i}", None, 1, 0) for i in range(6)]
     a, b, c, d, e, f = tasks
