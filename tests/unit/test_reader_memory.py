@@ -173,6 +173,9 @@ def test_text_over_many_values_stays_string_and_files_put_together_stay_text(
     monkeypatch.setattr(common, "CATEGORICAL_MAX_VALUES", 1)
     many = common.text_rows(values, np.array([0, 1, 2, 3, 0]))
     assert many.dtype == "string" and many.tolist() == ["a", "b", pd.NA, "a", "a"]
+    keys = pd.Series(["".join(["key-", str(n)]) for n in (1, 2)])  # objects made here, not interned
+    spread = common.text_rows(keys, np.array([0, 1, 0])).array._ndarray
+    assert spread[0] is spread[2] is keys[0]  # rows of one value refer to its one object, not a copy each
 
     other = pd.DataFrame({"x": common.text_rows(pd.Series(["c"]), np.array([0, 0])), "n": [4, 5]})
     first = pd.DataFrame({"x": few, "n": [1, 2, 3, 4, 5]})
