@@ -55,7 +55,7 @@ from assets.parsing.ids import (
     redact_person_ids_series,
 )
 from assets.parsing.pseudonym import Pseudonymiser
-from assets.parsing.text import SHOWN_CHARACTERS, DistinctValues, clean_text_series, factorize, shorten
+from assets.parsing.text import SHOWN_CHARACTERS, DistinctValues, clean_text_series, shorten
 from assets.parsing.values import map_labels_series, parse_bool_series, parse_float_series, parse_int_series
 from assets.sources.base import AdapterResult, DeliveryError
 from assets.sources.readers import (
@@ -469,12 +469,12 @@ def _typed_rows(
     # Lineage, made when its turn comes: text is one value for the whole file (a workbook's agency: one a
     # sheet), so its rows are codes of a few values (`text_rows`), not a whole file's column of them.
     one_value = np.zeros(n, dtype=np.int8)
-    lineage_text: dict[str, Callable[[], tuple[pd.Series, np.ndarray]]] = {
-        "province": lambda: (pd.Series([ctx.province]), one_value),
-        "source_sha256": lambda: (pd.Series([ctx.raw.sha256]), one_value),
-        "source_file": lambda: (pd.Series([ctx.raw.name]), one_value),
-        "agency": lambda: ((pd.Series([ctx.agency]), one_value) if table.agency is None
-                           else _factorized(kept(table.agency))),
+    lineage_text: dict[str, Callable[[], DistinctValues]] = {
+        "province": lambda: DistinctValues(pd.Series([ctx.province]), one_value),
+        "source_sha256": lambda: DistinctValues(pd.Series([ctx.raw.sha256]), one_value),
+        "source_file": lambda: DistinctValues(pd.Series([ctx.raw.name]), one_value),
+        "agency": lambda: (DistinctValues(pd.Series([ctx.agency]), one_value) if table.agency is None
+                           else DistinctValues.of(kept(table.agency))),
     }
     lineage_numbers: dict[str, Callable[[], pd.Series]] = {
         "academic_year": lambda: pd.Series(np.full(n, ctx.academic_year)),
@@ -490,7 +490,8 @@ def _typed_rows(
             columns[column.name] = (text_rows(typed, codes) if column.type == "text"
                                     else pd.Series(typed.array.take(codes)))
         elif column.name in lineage_text:
-            columns[column.name] = text_rows(*lineage_text[column.name]())
+            lineage = lineage_text[column.name]()
+            columns[column.name] = text_rows(lineage.values, lineage.codes)
         elif column.name in lineage_numbers:
             columns[column.name] = _typed(lineage_numbers[column.name](), column)
         else:  # an optional column the province does not deliver at all
@@ -518,12 +519,6 @@ def concat_contract_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
             united[column] = pd.concat([p.astype(CONTRACT_DTYPES["text"]) for p in parts], ignore_index=True)
     whole = pd.concat([f.drop(columns=list(united)) for f in frames], ignore_index=True)
     return whole.assign(**united)[frames[0].columns]
-
-
-def _factorized(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """(distinct values, per row its position among them) of a lineage column: mostly one value repeated."""
-    codes, values = factorize(series, use_na_sentinel=False)
-    return pd.Series(values), codes
 
 
 def _typed(series: pd.Series, column: Column) -> pd.Series:
