@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -21,6 +23,7 @@ from assets.parsing import (
     normalise_person_id_series,
     school_id_parts,
 )
+from assets.parsing.ids import classify_normalised_ids
 from pipelines.settings import shared_data_dir
 
 SCHOOL_REGISTRY = shared_data_dir() / "reference" / "obec_schools_4provinces_2022-09.csv"
@@ -218,3 +221,40 @@ def test_person_id_numbers_are_equal_exactly_for_the_same_valid_id(delivered: li
         for j in range(len(delivered)):
             same_valid = pd.notna(kind[i]) and pd.notna(kind[j]) and normalised[i] == normalised[j]
             assert (numbers[i] == numbers[j] and numbers[i] != -1) == same_valid, (delivered[i], delivered[j])
+
+
+_ID_LIKE_CHARACTERS = "0123456789Gg -.\u00a0\n๐๑๕๙ก\u1041é"
+id_like_texts = st.one_of(
+    st.none(),
+    st.text(alphabet=_ID_LIKE_CHARACTERS, max_size=16),
+    st.text(alphabet=_ID_LIKE_CHARACTERS, min_size=13, max_size=13),
+    st.text(alphabet="0123456789G", min_size=13, max_size=13),  # "0…G…": 13 characters, not 13 digits
+    st.builds(lambda p, g: f"G{p}" if g else make_citizen_id(p), twelve_digits, st.booleans()),
+)
+
+
+@given(st.lists(id_like_texts, min_size=1, max_size=40))
+def test_ids_are_judged_in_numpy_as_their_patterns_judge_them_one_by_one(delivered: list[str | None]) -> None:
+    """normalise_person_id_series and classify_normalised_ids judge a column's bytes at once; each ID must
+    come out as the scalar normalisation and the patterns (13 ASCII digits, not starting with 0, check digit;
+    or G and 12 ASCII digits) judge it alone, whatever other IDs (Thai, Myanmar or accented characters, 13
+    characters of several bytes, separators) share the column."""
+    normalised = normalise_person_id_series(pd.Series(delivered, dtype=object))
+    kind, reason = classify_normalised_ids(normalised)
+    for i, value in enumerate(delivered):
+        one = normalise_person_id(value) if value is not None else ""
+        assert (normalised[i] if pd.notna(normalised[i]) else "") == one, value
+        if not one:
+            expected_kind, expected_reason = None, "person_id: missing"
+        elif is_valid_citizen_id(one):
+            expected_kind, expected_reason = "citizen_id", None
+        elif is_valid_g_code(one):
+            expected_kind, expected_reason = "g_code", None
+        elif re.fullmatch("0[0-9]{12}", one):
+            expected_kind, expected_reason = None, "person_id: citizen ID cannot start with 0"
+        elif re.fullmatch("[0-9]{13}", one):
+            expected_kind, expected_reason = None, "person_id: citizen ID fails its check digit"
+        else:
+            expected_kind, expected_reason = None, "person_id: not a citizen ID or G-code"
+        assert (None if pd.isna(kind[i]) else kind[i]) == expected_kind, value
+        assert (None if pd.isna(reason[i]) else reason[i]) == expected_reason, value
