@@ -29,6 +29,7 @@ from pipelines.dbt_project import (
     PIPELINE_VARS,
     dbt_environment,
     ensure_manifest,
+    invocation_target,
     keep_partial_parse,
     prune_invocation_folders,
 )
@@ -92,12 +93,15 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
     # sources are declared once: a table nothing was delivered to yet must exist, empty
     with wh.session():
         wh.ensure_raw_tables(ENTITIES.values())
-    with dbt_environment(wh.dbt_env()):
+    profile_env = wh.dbt_env()
+    with dbt_environment(profile_env):
         # Unit tests prove the SQL on fixtures and run in the test suite (tests/test_dbt_*.py); a production
         # build runs the models and the data tests only.
         failpoint("dbt.before_build")
+        target = invocation_target(f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}",
+                                   profile_env)
         invocation = dbt.cli(["build", "--exclude", "resource_type:unit_test", *PIPELINE_VARS],
-                             context=context)
+                             context=context, target_path=target)
         held: list[AssetCheckResult] = []
         try:
             for event in invocation.stream():
@@ -112,7 +116,7 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
             raise
         yield from _with_failing_columns(held, invocation.target_path, wh.read_frame)
         # Reached only when dbt exited 0: every model built and no error-severity test failed.
-        keep_partial_parse(invocation.target_path)
+        keep_partial_parse(invocation.target_path, profile_env)
         failpoint("dbt.before_promote")
         promoted = wh.promote_schema(MARTS_BUILD_SCHEMA, MARTS_SCHEMA)
         report(context, f"marts promoted: {len(promoted)} tables from {MARTS_BUILD_SCHEMA} to {MARTS_SCHEMA}")

@@ -3,12 +3,15 @@ Makefile's bootstrap, or on first use when missing or stale), never on every loa
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.metadata
 import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -113,17 +116,52 @@ def _default_profile_env() -> dict[str, str]:
         return {}
 
 
-def keep_partial_parse(invocation_target: Path) -> None:
-    """Saves a build's partial parse as the project's, so the next build against the same warehouse starts
-    from it (dagster-dbt copies target/partial_parse.msgpack into every invocation's folder). Without this,
-    a warehouse other than the one `prepare` parsed for re-parses the whole project on every build (~4 s)."""
-    built = invocation_target / "partial_parse.msgpack"
+PARTIAL_PARSE = "partial_parse.msgpack"
+KEEP_PROFILE_PARSES = 8
+"""Partial parses kept per warehouse profile (`profile_partial_parse`): the newest few."""
+
+
+def profile_partial_parse(profile_env: Mapping[str, str]) -> Path:
+    """Where the partial parse of builds under this profile environment is kept. dbt re-parses the whole
+    project (3.4-3.7 s) when the rendered profile differs from the one its partial parse was made under, so
+    a build after one against another warehouse (a `make run` between two runs of the bench, the tests'
+    warehouses) started from nothing with only one partial parse for all. Named by a hash of the environment
+    without its secrets."""
+    shown = sorted((name, value) for name, value in profile_env.items() if "PASSWORD" not in name)
+    digest = hashlib.sha256(repr(shown).encode("utf-8")).hexdigest()[:16]
+    return TARGET_DIR / f"partial_parse.{digest}.msgpack"
+
+
+def invocation_target(name: str, profile_env: Mapping[str, str]) -> Path:
+    """A new folder under target/ for one dbt invocation (dagster-dbt's naming), holding the partial parse
+    kept for this profile when there is one; dagster-dbt then leaves it there instead of copying the
+    project's (target/partial_parse.msgpack, the last build's or `prepare`'s, whatever its warehouse)."""
+    folder = TARGET_DIR / f"{name}-{uuid.uuid4().hex[:7]}"
+    folder.mkdir(parents=True)
+    kept = profile_partial_parse(profile_env)
+    with contextlib.suppress(OSError):  # none, or pruned meanwhile: dagster-dbt copies the project's instead
+        shutil.copyfile(kept, folder / f"{PARTIAL_PARSE}.tmp")
+        os.replace(folder / f"{PARTIAL_PARSE}.tmp", folder / PARTIAL_PARSE)
+    return folder
+
+
+def keep_partial_parse(invocation_target: Path, profile_env: Mapping[str, str] | None = None) -> None:
+    """Saves a build's partial parse as the project's, and as its profile's (`profile_partial_parse`), so the
+    next build against the same warehouse starts from it. Without this, a warehouse other than the one
+    `prepare` parsed for re-parses the whole project on every build (~4 s)."""
+    built = invocation_target / PARTIAL_PARSE
     if not built.exists():
         return
-    kept = TARGET_DIR / built.name
-    partial = kept.with_suffix(f".{os.getpid()}.tmp")
-    shutil.copyfile(built, partial)
-    os.replace(partial, kept)  # atomic: a concurrent build reads the old file or the new one, never half
+    kept = [TARGET_DIR / PARTIAL_PARSE]
+    if profile_env is not None:
+        kept.append(profile_partial_parse(profile_env))
+    for path in kept:
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(built, partial)
+        os.replace(partial, path)  # atomic: a concurrent build reads the old file or the new one, never half
+    profile_parses = sorted(TARGET_DIR.glob("partial_parse.*.msgpack"), key=lambda p: p.stat().st_mtime)
+    for old in profile_parses[:-KEEP_PROFILE_PARSES]:
+        old.unlink(missing_ok=True)
 
 
 def ensure_manifest() -> Path:

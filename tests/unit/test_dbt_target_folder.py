@@ -47,6 +47,44 @@ def test_a_builds_partial_parse_replaces_the_projects(tmp_path: Path,
     assert left == [invocation.name, "partial_parse.msgpack"]  # no temporary file left behind
 
 
+def test_each_warehouse_profile_starts_from_its_own_last_partial_parse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dbt re-parses the whole project when the profile differs from its partial parse's: a build against one
+    warehouse after a build against another starts from the partial parse of its own last build."""
+    monkeypatch.setattr(dbt_project, "TARGET_DIR", tmp_path / "target")
+    first = {"EDUSANDBOX_DBT_TARGET": "duckdb", "EDUSANDBOX_DUCKDB_PATH": "/a/warehouse.duckdb"}
+    second = {**first, "EDUSANDBOX_DUCKDB_PATH": "/b/warehouse.duckdb"}
+    for env, parse in ((first, b"first"), (second, b"second")):
+        built = dbt_project.invocation_target("edusandbox_dbt_models-run", env)
+        assert built.parent == tmp_path / "target" and built.name.startswith("edusandbox_dbt_models-run-")
+        assert not (built / "partial_parse.msgpack").exists()  # nothing kept yet: dagster-dbt's copy
+        (built / "partial_parse.msgpack").write_bytes(parse)
+        dbt_project.keep_partial_parse(built, env)
+    assert (tmp_path / "target" / "partial_parse.msgpack").read_bytes() == b"second"  # the last build's
+    for env, parse in ((first, b"first"), (second, b"second")):
+        assert (dbt_project.invocation_target("edusandbox_dbt_models-run", env)
+                / "partial_parse.msgpack").read_bytes() == parse
+    with_password = {**first, "EDUSANDBOX_PG_PASSWORD": "s3cret"}
+    assert dbt_project.profile_partial_parse(with_password) == dbt_project.profile_partial_parse(first)
+    assert "s3cret" not in str(dbt_project.profile_partial_parse(with_password))
+
+
+def test_only_the_newest_profiles_partial_parses_are_kept(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dbt_project, "TARGET_DIR", tmp_path)
+    invocation = tmp_path / "edusandbox_dbt_models-1-2"
+    invocation.mkdir()
+    (invocation / "partial_parse.msgpack").write_bytes(b"parse")
+    envs = [{"EDUSANDBOX_DUCKDB_PATH": f"/w{n}.duckdb"} for n in range(dbt_project.KEEP_PROFILE_PARSES + 3)]
+    for age, env in enumerate(envs):
+        dbt_project.keep_partial_parse(invocation, env)
+        os.utime(dbt_project.profile_partial_parse(env), (1_000_000 + age, 1_000_000 + age))
+    kept = {p.name for p in tmp_path.glob("partial_parse.*.msgpack")}
+    assert kept == {dbt_project.profile_partial_parse(env).name
+                    for env in envs[-dbt_project.KEEP_PROFILE_PARSES:]}
+    assert (tmp_path / "partial_parse.msgpack").exists()
+
+
 def test_the_dbt_version_comes_from_the_installed_package_without_a_process(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.metadata
