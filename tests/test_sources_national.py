@@ -105,3 +105,22 @@ def test_eef_poverty_screening(tmp_path: Path) -> None:
     assert result.rows["province"].tolist() == ["national", "national"]
     assert result.rows["school_id"].str[2:4].tolist() == ["58", "58"]
     assert reasons_by_row(result) == {4: "poverty_status: unknown value 'รวย'"}
+
+
+def test_scope_is_judged_per_distinct_code_as_per_row() -> None:
+    """Each distinct code is cleaned and judged once; every row must get its own code's judgement."""
+    import numpy as np
+    import pandas as pd
+
+    from assets.parsing.text import clean_text_series
+    from assets.sources.common import PROVINCE_BY_CODE
+    from assets.sources.national import _in_scope_and_blank
+
+    delivered = pd.Series(["1095010001", " 1095010001", "๑๐๙๕๐๑๐๐๐๑", "1020080005", None, "", "  ", "10",
+                           "1058\u00a0010001", "1020080005", None, "1095010001"], dtype=object)
+    in_scope, blank = _in_scope_and_blank(delivered, slice(2, 4))
+    cleaned = clean_text_series(delivered)
+    assert in_scope.tolist() == cleaned.str[2:4].map(PROVINCE_BY_CODE).notna().tolist()
+    assert blank.tolist() == cleaned.isna().tolist()
+    assert np.flatnonzero(in_scope).tolist() == [0, 1, 2, 8, 11]
+    assert isinstance(in_scope, np.ndarray) and in_scope.dtype == bool

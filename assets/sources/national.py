@@ -10,8 +10,11 @@ whose code is blank so that no province can be told, are out of scope: they are 
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from assets.contract.entities import NATIONAL
-from assets.parsing.text import clean_text_series
+from assets.parsing.text import clean_text_series, factorize
 from assets.sources.base import AdapterResult
 from assets.sources.common import PROVINCE_BY_CODE, Context, ProvinceAdapter, to_contract
 from assets.sources.readers import DeliveredTable
@@ -27,16 +30,23 @@ class NationalAdapter(ProvinceAdapter):
 
     def finish(self, table: DeliveredTable, ctx: Context) -> AdapterResult:
         field, digits = province_code_field(ctx.source.entity)
-        codes = clean_text_series(table.fields[field])
-        # Only the code's province digits decide: a malformed ID of a sandbox province stays in scope and is
-        # rejected with its reason rather than vanishing.
-        province = codes.str[digits].map(PROVINCE_BY_CODE).astype("str")
-        in_scope = province.notna().to_numpy()
-        blank = codes.isna().to_numpy()
+        in_scope, blank = _in_scope_and_blank(table.fields[field], digits)
         other = int((~in_scope & ~blank).sum())
-        del codes, province
         table.keep_only(in_scope)  # in place: a national file is millions of rows, nearly all in scope
         table.notes = [*table.notes, f"{other} rows of other provinces out of scope (not counted as read)"]
         if blank.any():
             table.notes.append(f"{int(blank.sum())} rows with a blank {field}: province unknown, not read")
         return to_contract(table, ctx)
+
+
+def _in_scope_and_blank(delivered: pd.Series, digits: slice) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, whether its code's province digits are a sandbox province's, and whether the code is blank.
+    Only the province digits decide: a malformed ID of a sandbox province stays in scope and is rejected with
+    its reason rather than vanishing. Judged once per distinct code: cleaning and slicing each of the 6.6 M
+    school IDs of an NT/O-NET file (a few thousand schools) took 2-3 s."""
+    codes, distinct = factorize(delivered)
+    cleaned = clean_text_series(pd.Series(distinct, dtype="object"))
+    in_scope = cleaned.str[digits].map(PROVINCE_BY_CODE).notna().to_numpy(dtype=bool)
+    blank = cleaned.isna().to_numpy(dtype=bool)
+    # a missing code (-1) takes the last element: out of scope, blank
+    return np.append(in_scope, False)[codes], np.append(blank, True)[codes]
