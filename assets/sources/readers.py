@@ -523,6 +523,17 @@ def _json_text(value: object) -> object:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _json_texts(column: pd.Series) -> pd.Series:
+    """`column.map(_json_text)`, told by pandas' type inference (in C) instead of each value's type in Python
+    (a 2.7 M-line file's eight columns: ~2 s): text with missing values is the text dtype that mapping makes
+    of it, and only other columns (booleans, arrays, objects) are mapped value by value."""
+    if pd.api.types.infer_dtype(column, skipna=False) == "string":
+        return column
+    if pd.api.types.infer_dtype(column, skipna=True) == "string":
+        return column.astype("str")
+    return column.map(_json_text)
+
+
 # Numbers stay as their literal text: a citizen ID sent as a JSON number must not become a float; NaN and
 # Infinity too, so they are judged as the text they are instead of vanishing as missing. One decoder for all
 # lines: json.loads with these options builds a new decoder per call, half the time of a roster's parsing.
@@ -691,10 +702,7 @@ def _jsonl_table(raw: RawFile, source: SourceFile, lines: Iterator[str], notes: 
     positions = resolve_headers(source, frame.columns, raw.path)
     columns = {}
     for pos, name in positions.items():
-        column = frame.iloc[:, pos]
-        if column.map(type).ne(str).any():
-            column = column.map(_json_text)
-        columns[name] = column
+        columns[name] = _json_texts(frame.iloc[:, pos])
     fields = _table_from_columns(source, columns, len(frame), notes)
     table = DeliveredTable(fields.mask(fields == ""), np.asarray(line_numbers, dtype=np.int64), notes=notes)
     return reject_overlong_cells(table, longest_line=longest_line)

@@ -8,11 +8,12 @@ ways they replace: the same records, the same refusals with the same messages, t
 
 import json
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assets.sources.readers import _lines, _lines_of_blocks, _RecordDecoder
+from assets.sources.readers import _json_text, _json_texts, _lines, _lines_of_blocks, _RecordDecoder
 
 _STDLIB = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str)
 
@@ -146,3 +147,23 @@ def test_lines_of_blocks_are_the_lines_of_their_text(pieces: list[str], breaks: 
     blocks = _blocks_of(text, cuts)
     assert "".join(blocks) == text
     assert list(_lines_of_blocks(iter(blocks))) == list(_lines(text))
+
+
+column_values = st.one_of(st.none(), st.just(float("nan")), st.booleans(), st.text(max_size=6),
+                          st.lists(st.text(max_size=3), max_size=2),
+                          st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2))
+
+
+@given(st.lists(column_values, max_size=12), st.sampled_from(["text", "text and missing", "any"]))
+def test_a_columns_values_are_made_text_as_one_by_one(values: list[object], shape: str) -> None:
+    """`_json_texts` decides by pandas' type inference which columns need each value converted: every column
+    must come out as it did when each value's type decided (a column of text as it is; any other mapped by
+    `_json_text`: None for a missing value or key, JSON text for booleans, arrays and objects)."""
+    if shape != "any":  # the common columns: all text, or text with missing values and keys
+        values = [v if isinstance(v, str) or (shape == "text and missing" and v is None) else "x"
+                  for v in values] + ([None, float("nan")] if shape == "text and missing" else [])
+    column = pd.DataFrame({"c": values}, dtype=object)["c"]
+    expected = column.map(_json_text) if column.map(type).ne(str).any() else column
+    made = _json_texts(column)
+    pd.testing.assert_series_equal(made, expected)
+    assert [type(v) for v in made] == [type(v) for v in expected]
