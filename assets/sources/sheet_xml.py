@@ -209,8 +209,14 @@ def _plain_attribute_map(attributes: str, prefixes: frozenset[str]) -> dict[str,
     return named
 
 
+_ONLY_ROW_NUMBER = re.compile(' r="([0-9]+)"')
+"""A row's attributes as most writers leave them: its number alone."""
+
+
 def _plain_row_number(attributes: str, prefixes: frozenset[str]) -> str | None | bool:
     """A row's `r` (None when it has none), or False when its attributes are not plain."""
+    if (only := _ONLY_ROW_NUMBER.fullmatch(attributes)) is not None:
+        return only.group(1)
     named = _plain_attribute_map(attributes, prefixes)
     return False if named is None else (named.get("r") or None)
 

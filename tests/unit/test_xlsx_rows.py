@@ -11,10 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl.worksheet._reader import WorkSheetParser
 
-from assets.sources.readers import _sheet_rows
+from assets.sources.readers import _blank_text, _cell_text, _cell_texts, _sheet_rows
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 HAND_WRITTEN_ROWS = (
@@ -132,3 +135,21 @@ def test_a_bad_cell_reference_or_row_number_is_an_error_not_a_guess(tmp_path: Pa
         with pytest.raises(Exception) as theirs:
             list(openpyxl_rows(book.active))
         assert type(ours.value) is type(theirs.value)
+
+
+cell_values = st.one_of(st.none(), st.text(alphabet=" \t\n\u00a0\u3000abก1", max_size=4), st.integers(-5, 5),
+                        st.floats(allow_nan=False, allow_infinity=False, width=32), st.booleans(),
+                        st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2600, 1, 1)))
+
+
+@given(st.lists(cell_values, max_size=12), st.booleans())
+def test_a_columns_cells_are_made_text_and_blanks_found_as_one_by_one(values: list[object],
+                                                                      text_only: bool) -> None:
+    """`_cell_texts` and `_blank_text` judge a column at once (type inference; one search of the column
+    joined): each must give what mapping `_cell_text` and stripping each value gave."""
+    if text_only:  # a roster's columns: text and empty cells
+        values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+    column = pd.Series(values, dtype=object)
+    texts = _cell_texts(column)
+    pd.testing.assert_series_equal(texts, column.map(_cell_text))
+    pd.testing.assert_series_equal(_blank_text(texts), texts.str.strip() == "", check_dtype=False)
