@@ -159,9 +159,17 @@ def keep_partial_parse(invocation_target: Path, profile_env: Mapping[str, str] |
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         shutil.copyfile(built, partial)
         os.replace(partial, path)  # atomic: a concurrent build reads the old file or the new one, never half
-    profile_parses = sorted(TARGET_DIR.glob("partial_parse.*.msgpack"), key=lambda p: p.stat().st_mtime)
+    profile_parses = sorted(TARGET_DIR.glob("partial_parse.*.msgpack"), key=_modified_or_gone)
     for old in profile_parses[:-KEEP_PROFILE_PARSES]:
         old.unlink(missing_ok=True)
+
+
+def _modified_or_gone(path: Path) -> float:
+    """A file's modification time; 0 for one another build removed meanwhile (pruned first, again)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def ensure_manifest() -> Path:
