@@ -1071,7 +1071,9 @@ _BLANK_BETWEEN_SEPARATORS = re.compile(r"\x00\s*\x00")
 def _blank_text(column: pd.Series) -> pd.Series:
     """`column.str.strip() == ""`. Cell text cannot hold U+0000 (XML does not allow it), so a column joined
     by it has a blank value exactly where two separators enclose only whitespace: one search over the
-    column decides whether any value needs stripping (a roster's cells were stripped one by one)."""
+    column decides whether any value needs stripping (a roster's cells were stripped one by one). A blank
+    value is always found; a U+0000 inside a value could only make the search find one where there is none,
+    which sends the column to the per-value strip."""
     joined = "\x00".join(column.to_numpy(dtype=object, na_value="-"))
     if _BLANK_BETWEEN_SEPARATORS.search(f"\x00{joined}\x00") is None:
         return pd.Series(False, index=column.index)

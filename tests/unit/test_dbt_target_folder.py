@@ -71,6 +71,8 @@ def test_each_warehouse_profile_starts_from_its_own_last_partial_parse(
 
 def test_only_the_newest_profiles_partial_parses_are_kept(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """One partial parse per warehouse the project was ever built against would grow target/ by ~1.7 MB
+    each (the tests build against many): the newest KEEP_PROFILE_PARSES stay, and the project's own."""
     monkeypatch.setattr(dbt_project, "TARGET_DIR", tmp_path)
     invocation = tmp_path / "edusandbox_dbt_models-1-2"
     invocation.mkdir()

@@ -152,4 +152,4 @@ def test_a_columns_cells_are_made_text_and_blanks_found_as_one_by_one(values: li
     column = pd.Series(values, dtype=object)
     texts = _cell_texts(column)
     pd.testing.assert_series_equal(texts, column.map(_cell_text))
-    pd.testing.assert_series_equal(_blank_text(texts), texts.str.strip() == "", check_dtype=False)
+    pd.testing.assert_series_equal(_blank_text(texts), texts.str.strip() == "")
