@@ -37,7 +37,7 @@ from assets.checks.reference import Reference, reference_for_years
 from assets.contract.entities import ENTITIES, NATIONAL, PROVINCE_NAMES, PROVINCES, Entity
 from assets.contract.landing import SOURCE_FILES
 from assets.file_reading import FileOutcome, read_task
-from assets.free_memory import release_free_memory
+from assets.free_memory import CYCLE_COLLECTION_MIN_ROWS, collect_reference_cycles, release_free_memory
 from assets.ingest_order import (
     LAST_PRIORITY,
     ingest_tasks,
@@ -273,7 +273,10 @@ def build_ingest_asset(province: str, entity_name: str) -> AssetsDefinition:
                 del rows, quarantine, of_year
             preview = _preview(wh, entity, province, years) if totals["loaded"] else pd.DataFrame()
         blocking = [f"{province}/{o.year}: {message}" for o in outcomes for message in o.blocking]
+        rows_read = sum(o.rows_read for o in outcomes)  # a rejected file's too: it was validated as well
         del outcomes
+        if rows_read >= CYCLE_COLLECTION_MIN_ROWS:
+            collect_reference_cycles()  # the validation's frames, if GX's reference cycles still hold them
         release_free_memory()  # the step's frames: the run's process holds the least while later steps run
         reports = {"validation_report": str(report_path)} if report_path.exists() else {}
         lost = totals["read"] - totals["loaded"] - totals["quarantined"]

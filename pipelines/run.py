@@ -25,6 +25,7 @@ from dagster import (
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from assets.contract.entities import NATIONAL, PROVINCES
+from assets.free_memory import long_lived_objects_set_aside
 from assets.ingest_assets import ACADEMIC_YEARS
 from assets.ingest_order import delivered_years
 from pipelines.changed_deliveries import IngestPlan, plan_ingest
@@ -155,12 +156,17 @@ def _run(settings: Settings, provinces: list[str], echo: Callable[[str], None], 
 
     echo(f"edusandbox run: {', '.join(provinces)} ({'+ national' if whole else plan.describe()}), academic "
          f"years {keys[0]}–{keys[-1]}, warehouse {settings.warehouse_url.split('://')[0]}, job {job_name}")
+    if plan.steps:  # GX: imported here, not by the first ingest step, so that its objects are set aside too
+        import assets.checks.validation  # noqa: F401
     started = time.perf_counter()
-    result = job.execute_in_process(
-        instance=instance, run_config=QUIET_LOGS, raise_on_error=False,
-        tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1],
-              "edusandbox/trigger": "cli", HOST_TAG: socket.gethostname(),
-              PROCESS_TAG: process_identity(os.getpid()) or str(os.getpid())})
+    # Each large ingest step ends with a full pass of the cycle collector (assets/free_memory.py): over the
+    # objects made during the run only, a few ms instead of ~0.3 s.
+    with long_lived_objects_set_aside():
+        result = job.execute_in_process(
+            instance=instance, run_config=QUIET_LOGS, raise_on_error=False,
+            tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1],
+                  "edusandbox/trigger": "cli", HOST_TAG: socket.gethostname(),
+                  PROCESS_TAG: process_identity(os.getpid()) or str(os.getpid())})
     elapsed = time.perf_counter() - started
     echo(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
     if not result.success:
