@@ -29,6 +29,7 @@ from pipelines.dbt_project import (
     PIPELINE_VARS,
     dbt_environment,
     ensure_manifest,
+    file_log_level,
     invocation_target,
     keep_partial_parse,
     prune_invocation_folders,
@@ -94,7 +95,7 @@ def edusandbox_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, w
     with wh.session():
         wh.ensure_raw_tables(ENTITIES.values())
     profile_env = wh.dbt_env()
-    with dbt_environment(profile_env):
+    with dbt_environment({**profile_env, **file_log_level()}):
         # Unit tests prove the SQL on fixtures and run in the test suite (tests/test_dbt_*.py); a production
         # build runs the models and the data tests only.
         failpoint("dbt.before_build")

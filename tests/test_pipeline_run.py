@@ -2,6 +2,7 @@
 every province, dbt build, publication; then the same again to prove re-runs are idempotent."""
 
 import filecmp
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -15,6 +16,7 @@ from assets.contract.entities import ENTITIES, PROVINCES
 from assets.ingest_order import in_run_order, province_entities, reads_slowly, step_key
 from assets.read_ahead import read_ahead
 from assets.sources import discover_deliveries
+from pipelines.dbt_project import TARGET_DIR
 from pipelines.resources.warehouse import Warehouse
 from pipelines.run import RunOutcome, run_pipeline
 from pipelines.settings import Settings
@@ -85,6 +87,16 @@ def test_the_run_succeeds_and_publishes_an_index(pipeline: PipelineRun) -> None:
     assert pipeline.outcome.index_path is not None and pipeline.outcome.index_path.is_file()
     for province in PROVINCES:
         assert (pipeline.settings.publish_dir / province / "index.html").is_file()
+
+
+def test_dbt_logs_to_its_file_only_the_warnings_and_errors(pipeline: PipelineRun) -> None:
+    """dbt's own log file of the run's build holds the demo's warning tests and nothing at info or debug
+    level (every query, by dbt's default: 6 MB per build)."""
+    (folder,) = TARGET_DIR.glob(f"edusandbox_dbt_models-{(pipeline.outcome.run_id or '')[:7]}-*")
+    levels = [json.loads(line)["info"]["level"]
+              for line in (folder / "dbt.log").read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert "warn" in levels
+    assert set(levels) <= {"warn", "error"}
 
 
 def test_every_province_and_year_reaches_the_marts(pipeline: PipelineRun) -> None:

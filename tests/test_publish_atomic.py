@@ -85,6 +85,20 @@ def test_first_publication_creates_the_link_and_the_second_swaps_it(tmp_path: Pa
     assert verify_site(published) == []
 
 
+def test_the_check_names_a_page_reaching_off_the_machine_or_linking_to_a_missing_file(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_site(site, "g1", files=1)
+    page = site / "yala" / "index.html"
+    page.write_text('<img src="part0000.txt"><script src="https://cdn.example/x.js"></script>'
+                    '<a href="gone.csv#top">x</a>', encoding="utf-8")
+    manifest = json.loads((site / "build.json").read_text(encoding="utf-8"))
+    manifest["files"]["yala/index.html"] = hashlib.sha256(page.read_bytes()).hexdigest()
+    (site / "build.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert verify_site(site) == [
+        "yala/index.html: references https://cdn.example/x.js (pages must work offline)",
+        "yala/index.html: broken link gone.csv#top"]
+
+
 def test_a_failing_build_leaves_the_published_files_byte_identical(tmp_path: Path) -> None:
     published = tmp_path / "publish"
     good = publish_atomically(builder("good"), published)

@@ -347,7 +347,7 @@ class DuckDBWarehouse(Warehouse):
             return
         selected = ", ".join(f"cast({name} as date)" if kind == "date" else name
                              for name, kind in table.columns)
-        cursor.register("incoming_rows", frame[table.column_names])
+        cursor.register("incoming_rows", _with_few_categories(frame[table.column_names]))
         try:
             cursor.execute(f"insert into {table.name} select {selected} from incoming_rows")
         finally:
@@ -379,6 +379,19 @@ class DuckDBWarehouse(Warehouse):
         # DuckDB cannot move a table between schemas: copy it (marts are aggregates, small), drop the source.
         cursor.execute(f"create or replace table {target}.{table} as select * from {qualified}")
         cursor.execute(f"drop table {qualified}")
+
+
+ENUM_MAX_CATEGORIES = 1_000
+"""DuckDB reads a pandas categorical as an ENUM of its categories, built anew for every insert: for a column
+of keys (a roster's 45,000 student keys) that took half of the insert (67.6 ms against 27.0 ms for 35,744
+rows). Such columns go in as plain text; the few-valued ones (sex, grade, school) stay categorical, where the
+ENUM costs nothing measurable."""
+
+
+def _with_few_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    wide = [column for column, dtype in frame.dtypes.items()
+            if isinstance(dtype, pd.CategoricalDtype) and len(dtype.categories) > ENUM_MAX_CATEGORIES]
+    return frame.astype({column: object for column in wide}) if wide else frame
 
 
 class PostgresWarehouse(Warehouse):
