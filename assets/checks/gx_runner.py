@@ -69,10 +69,41 @@ def _configuration_kwargs_once_per_call() -> None:
     Expectation._get_runtime_kwargs = runtime_kwargs  # type: ignore[method-assign]
 
 
+_RUN = threading.local()
+"""`dicts`: id → (expectation, its dict) while this thread is inside `run_expectations`, else None."""
+
+
+def pydantic_dict(expectation: Expectation, **options: Any) -> dict[str, Any]:
+    """GX's own way of turning an expectation into a dict (pydantic v1's `BaseModel.dict`)."""
+    return GX_ORIGINALS["dict"](expectation, **options)
+
+
+def _expectation_dicts_once_per_run() -> None:
+    """Inside one validation GX turns the same expectation into a dict (pydantic's `.dict()`, behind every
+    `configuration` look-up) tens of times, walking each value of a reference set every time: one expectation
+    on the school registry's 4,900 keys took 0.34 s on 4,776 rows, 0.13 s with each dict built once. While a
+    thread is inside `run_expectations`, each expectation object's dict is built once and handed out as a new
+    dict each time (GX pops keys from it; nested dicts copied too, lists shared: GX does not change them in
+    place). Outside a run, and in other threads, every call builds it anew as pydantic does, so a changed
+    expectation is never seen stale (tests/unit/test_gx_runner.py)."""
+
+    def dict_once_per_run(self: Expectation, **options: Any) -> dict[str, Any]:
+        built = getattr(_RUN, "dicts", None)
+        if built is None or options != {"exclude_defaults": True}:  # the only form GX asks for in a run
+            return pydantic_dict(self, **options)
+        held = built.get(id(self))
+        if held is None:  # the entry holds the expectation, so its id is not reused while the run lasts
+            held = built[id(self)] = (self, pydantic_dict(self, **options))
+        return {key: dict(value) if isinstance(value, dict) else value for key, value in held[1].items()}
+
+    Expectation.dict = dict_once_per_run  # type: ignore[method-assign]
+
+
 GX_ORIGINALS = {name: getattr(Expectation, name)
-                for name in ("_get_domain_kwargs", "_get_success_kwargs", "_get_runtime_kwargs")}
-"""GX's own methods, kept for the test that compares them with the replacements."""
+                for name in ("_get_domain_kwargs", "_get_success_kwargs", "_get_runtime_kwargs", "dict")}
+"""GX's own methods, kept for the tests that compare them with the replacements."""
 _configuration_kwargs_once_per_call()
+_expectation_dicts_once_per_run()
 
 # One context per process, guarded because Dagster may validate in several threads.
 _GX_LOCK = threading.Lock()
@@ -107,10 +138,12 @@ def run_expectations(frame: Any, expectations: list[Expectation], result_format:
     suite = gx.ExpectationSuite(name="run", expectations=tagged)
     with _GX_LOCK:
         batch = _dataframe_batch_definition().get_batch(batch_parameters={"dataframe": frame})
+        _RUN.dicts = {}
         try:
             result = batch.validate(suite, result_format=result_format,
                                     expectation_parameters=parameters or None)
         finally:
+            _RUN.dicts = None
             _forget_batches(batch)
     ordered: list[Any] = [None] * len(expectations)
     for r in result.results:

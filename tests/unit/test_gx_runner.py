@@ -4,17 +4,21 @@ for every expectation the project validates with, and build the configuration fe
 from __future__ import annotations
 
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import great_expectations.expectations as gxe
+import pandas as pd
 import pytest
 from great_expectations.expectations.expectation import Expectation
 
 from assets.checks import synthetic
 from assets.checks.gx_runner import COUNTS_ONLY, GX_ORIGINALS, WITH_INDICES, run_expectations
+from assets.checks.reference import Reference, geography_reference
 from assets.checks.suites import EXPECTATIONS_DIR, load_cross_suite, load_suite, province_additions
+from assets.checks.validation import validate_delivery
 from assets.contract.entities import ENTITIES
 
 
@@ -104,3 +108,55 @@ def test_gx_keeps_no_validated_frame_once_its_results_are_back() -> None:
     assert kept() is None
     [again] = run_expectations(synthetic.students(50), [rule], COUNTS_ONLY)  # the cleared engine still works
     assert again.success and again.result["element_count"] == 50
+
+
+def _spoiled_students_and_registry() -> tuple[pd.DataFrame, Reference]:
+    """3,000 students, 5 % spoiled, against a registry of 2,000 keys missing two of their schools."""
+    spoiled, _ = synthetic.spoil_students(synthetic.students(3000, seed=7), 0.05, seed=3)
+    schools = sorted(set(spoiled["school_id"].dropna().astype(str)))
+    geography = geography_reference("yala")
+    registry = frozenset([*schools[2:], *(f"1096{i:06d}" for i in range(2000 - len(schools) + 2))])
+    return spoiled, Reference("yala", geography.district_codes, geography.subdistrict_codes,
+                              registries={2566: registry})
+
+
+def test_a_validation_against_a_reference_set_is_the_same_with_gx_own_dicts() -> None:
+    rows, reference = _spoiled_students_and_registry()
+    mine = validate_delivery("students", "yala", rows, reference=reference)
+    with _gx_own_methods():
+        theirs = validate_delivery("students", "yala", rows, reference=reference)
+    assert mine.expectation_results == theirs.expectation_results
+    assert mine.quarantined.equals(theirs.quarantined)
+    assert mine.quarantined["reason"].str.contains("registry").any()  # the reference set was used
+    expectations = load_suite("students", "yala").expectations
+    parameters = reference.parameters()
+    mine_raw = run_expectations(rows, expectations, WITH_INDICES, parameters)
+    with _gx_own_methods():
+        theirs_raw = run_expectations(rows, expectations, WITH_INDICES, parameters)
+    assert [r.to_json_dict() for r in mine_raw] == [r.to_json_dict() for r in theirs_raw]
+
+
+def test_each_expectation_becomes_a_dict_once_per_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    builds: Counter[int] = Counter()
+    pydantic_dict = GX_ORIGINALS["dict"]
+
+    def counted(expectation: Expectation, **options: Any) -> dict[str, Any]:
+        if options == {"exclude_defaults": True}:
+            builds[id(expectation)] += 1
+        return pydantic_dict(expectation, **options)
+
+    monkeypatch.setitem(GX_ORIGINALS, "dict", counted)
+    rows, reference = _spoiled_students_and_registry()
+    rule = gxe.ExpectColumnValuesToBeInSet(column="school_id", value_set={"$PARAMETER": "ids"})
+    [result] = run_expectations(rows, [rule], WITH_INDICES, {"ids": sorted(reference.school_ids or [])})
+    assert result.result["unexpected_count"] > 0
+    assert builds and max(builds.values()) == 1
+
+
+def test_outside_a_validation_an_expectation_changed_since_is_not_seen_stale() -> None:
+    rule = gxe.ExpectColumnValuesToNotBeNull(column="sex")
+    run_expectations(synthetic.students(20), [rule], COUNTS_ONLY)
+    assert rule.dict(exclude_defaults=True)["column"] == "sex"
+    rule.column = "grade"
+    assert rule.configuration.kwargs["column"] == "grade"
+    assert rule.dict(exclude_defaults=True)["column"] == "grade"
