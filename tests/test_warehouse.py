@@ -157,6 +157,10 @@ def test_only_categoricals_with_many_categories_are_turned_into_text_for_duckdb(
     assert isinstance(given["sex"].dtype, pd.CategoricalDtype)
     few = frame.iloc[:10].assign(student_key=lambda f: f["student_key"].cat.remove_unused_categories())
     assert _with_few_categories(few) is few
+    # 1,500 school IDs over 100,000 rows: fewer than one category per 50 rows, so the ENUM stays
+    schools = pd.Series([f"s{i % 1500}" for i in range(100_000)], dtype="category")
+    many_rows = pd.DataFrame({"school_id": schools})
+    assert _with_few_categories(many_rows) is many_rows
 
 
 def test_rows_of_another_partition_are_refused_and_nothing_is_written(warehouse: Warehouse) -> None:
