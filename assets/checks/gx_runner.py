@@ -81,7 +81,7 @@ def pydantic_dict(expectation: Expectation, **options: Any) -> dict[str, Any]:
 def _expectation_dicts_once_per_run() -> None:
     """Inside one validation GX turns the same expectation into a dict (pydantic's `.dict()`, behind every
     `configuration` look-up) tens of times, walking each value of a reference set every time: one expectation
-    on the school registry's 4,900 keys took 0.34 s on 4,776 rows, 0.13 s with each dict built once. While a
+    on a set of 7,400 values took 0.34 s on 4,776 rows, 0.13 s with each dict built once. While a
     thread is inside `run_expectations`, each expectation object's dict is built once and handed out as a new
     dict each time (GX pops keys from it; nested dicts copied too, lists shared: GX does not change them in
     place). Outside a run, and in other threads, every call builds it anew as pydantic does, so a changed
