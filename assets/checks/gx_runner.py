@@ -73,11 +73,6 @@ _RUN = threading.local()
 """`dicts`: id → (expectation, its dict) while this thread is inside `run_expectations`, else None."""
 
 
-def pydantic_dict(expectation: Expectation, **options: Any) -> dict[str, Any]:
-    """GX's own way of turning an expectation into a dict (pydantic v1's `BaseModel.dict`)."""
-    return GX_ORIGINALS["dict"](expectation, **options)
-
-
 def _expectation_dicts_once_per_run() -> None:
     """Inside one validation GX turns the same expectation into a dict (pydantic's `.dict()`, behind every
     `configuration` look-up) tens of times, walking each value of a reference set every time: one expectation
@@ -90,10 +85,10 @@ def _expectation_dicts_once_per_run() -> None:
     def dict_once_per_run(self: Expectation, **options: Any) -> dict[str, Any]:
         built = getattr(_RUN, "dicts", None)
         if built is None or options != {"exclude_defaults": True}:  # the only form GX asks for in a run
-            return pydantic_dict(self, **options)
+            return GX_ORIGINALS["dict"](self, **options)  # pydantic's own
         held = built.get(id(self))
         if held is None:  # the entry holds the expectation, so its id is not reused while the run lasts
-            held = built[id(self)] = (self, pydantic_dict(self, **options))
+            held = built[id(self)] = (self, GX_ORIGINALS["dict"](self, **options))
         return {key: dict(value) if isinstance(value, dict) else value for key, value in held[1].items()}
 
     Expectation.dict = dict_once_per_run  # type: ignore[method-assign]
