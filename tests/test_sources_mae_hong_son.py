@@ -255,3 +255,30 @@ def test_a_sheets_equal_values_are_one_object_each(tmp_path: Path) -> None:
     assert fields["school_id"].tolist() == [r["school_id"] for r in rows + rows[:3]]
     assert fields["birth_date"].tolist()[:3] == ["02/01/2558", "03/01/2558", "04/01/2558"]
     assert fields["person_id"].nunique() == 40 and fields["dropout_reason"].isna().all()
+
+
+def test_a_sheet_read_a_chunk_of_rows_at_a_time_reads_as_in_one(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sheet's rows are made text and their equal values shared a chunk at a time (a whole national-scale
+    sheet's cells, a new string each, were the read's peak): the same table as read in one chunk, a blank row
+    and a second sheet included, with each chunk's equal values one object."""
+    import assets.sources.readers as readers
+
+    rows = [student(n, grade="ป.1" if n % 3 else "ป.2", sex="ช" if n % 2 else "ญ") for n in range(1, 41)]
+    rows[9] = {name: None for name in rows[9]}  # a blank row, skipped but keeping its number
+    sheets = all_sheets({"onie": rows, "special_ed": rows[:3]})
+    path = write_xlsx(tmp_path / "students.xlsx", STUDENTS, sheets)
+    whole = readers.read_xlsx_table(readers.RawFile.read(path), STUDENTS)
+    monkeypatch.setattr(readers, "SHEET_CHUNK_ROWS", 7)
+    chunked = readers.read_xlsx_table(readers.RawFile.read(path), STUDENTS)
+
+    pd.testing.assert_frame_equal(chunked.fields, whole.fields)
+    assert chunked.source_row.tolist() == whole.source_row.tolist()
+    assert len(chunked.fields) == 42 and 12 not in chunked.source_row.tolist()  # row 12: the blank one
+    assert chunked.notes == whole.notes
+    pd.testing.assert_series_equal(chunked.sheet, whole.sheet)
+    assert chunked.sheet.value_counts().tolist() == [39, 3]
+    assert "first_name" not in chunked.fields.columns  # names are never kept past the reader
+    first_chunk = chunked.fields.iloc[:7]
+    for column in ("grade", "sex", "school_id", "status"):
+        assert len({id(v) for v in first_chunk[column]}) == first_chunk[column].nunique(), column

@@ -1032,7 +1032,10 @@ def _read_sheet(
     positions = resolve_headers(source, candidates[header_index], raw.path)
     width = max(positions) + 1
     body = itertools.chain(((n, c) for n, c in top.items() if n > header_index + 1), after_top, rows)
+    kept = {pos: name for pos, name in positions.items() if name not in NEVER_LOADED}
+    share_equal_values = _EqualValuesShared()
     numbers: list[int] = []
+    chunks: list[pd.DataFrame] = []
     matrix: list[tuple[object, ...]] = []
     in_width = range(1, width + 1)
     for number, cells in body:
@@ -1040,13 +1043,16 @@ def _read_sheet(
         if values.count(None) < width:  # blank rows are skipped but keep their numbers
             numbers.append(number)
             matrix.append(values)
-    frame = pd.DataFrame(matrix, columns=range(width), dtype=object)  # object: no type guessing
+            if len(matrix) == SHEET_CHUNK_ROWS:
+                chunks.append(_cell_text_chunk(matrix, width, kept, share_equal_values))
+                matrix = []
+    if matrix or not chunks:
+        chunks.append(_cell_text_chunk(matrix, width, kept, share_equal_values))
     del matrix
-    columns = {field_name: _cell_texts(frame[pos]) for pos, field_name in positions.items()}
-    n_rows = len(frame)
-    del frame
-    fields = _EqualValuesShared()(_table_from_columns(source, columns, n_rows, notes))
-    del columns
+    texts = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+    del chunks
+    fields = _table_from_columns(source, dict(texts.items()), len(texts), notes)
+    del texts
     fields = fields.mask(fields.apply(_blank_text))
     blank = fields.isna().all(axis=1).to_numpy()
     table = reject_overlong_cells(DeliveredTable(fields, np.asarray(numbers, dtype=np.int64), notes=notes))
@@ -1054,6 +1060,23 @@ def _read_sheet(
     table.sheet = pd.Series([name] * len(table), dtype="str")
     table.agency = pd.Series([agency] * len(table), dtype="str") if agency is not None else None
     return table
+
+
+SHEET_CHUNK_ROWS = 20_000
+"""A sheet's rows are made text a chunk at a time, equal values shared (`_EqualValuesShared`) before the next
+chunk is read: a cell is a new string each, and made text a whole sheet at a time, Mae Hong Son's
+national-scale roster (680,000 rows in its largest sheet) peaked at 1,078 MiB in a fresh process; 772 MiB
+a chunk at a time."""
+
+
+def _cell_text_chunk(matrix: list[tuple[object, ...]], width: int, kept: Mapping[int, str],
+                     share_equal_values: _EqualValuesShared) -> pd.DataFrame:
+    """Rows of cells → one text column per kept field (`kept`: sheet column position → field name), equal
+    values one object each."""
+    frame = pd.DataFrame(matrix, columns=range(width), dtype=object)  # object: no type guessing
+    texts = pd.DataFrame({name: _cell_texts(frame[pos]) for pos, name in kept.items()}, index=frame.index)
+    del frame
+    return share_equal_values(texts)
 
 
 def _cell_texts(column: pd.Series) -> pd.Series:
