@@ -97,7 +97,9 @@ def _entity_section(entity: Entity) -> str:
             high = "" if c.max_value is None else c.max_value
             allowed = f"{low} … {high}"
         nullable = "yes" if c.nullable else "no"
-        lines.append(f"| {c.name} | {c.type} | {nullable} | {allowed} | {c.description} |")
+        stored = entity.stored_type(c)
+        kind = "key (32 hex digits; a uuid column)" if stored == "key" else stored
+        lines.append(f"| {c.name} | {kind} | {nullable} | {allowed} | {c.description} |")
     return "\n".join(lines) + "\n"
 
 

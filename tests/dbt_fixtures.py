@@ -33,19 +33,24 @@ from typing import Any
 import duckdb
 
 from assets.contract.entities import ENTITIES, Entity
+from assets.parsing.pseudonym import PSEUDONYM_HEX_CHARS
+from pipelines.resources.warehouse import SQL_TYPES, TableSpec
 from pipelines.settings import DBT_PROJECT_DIR
 
 S1, S2, S3, S4 = "1095010001", "1095010002", "1195020001", "1091010001"
 SHA = "0" * 64
 Row = dict[str, Any]
 
-DUCKDB_TYPES = {"text": "VARCHAR", "integer": "INTEGER", "double": "DOUBLE", "boolean": "BOOLEAN",
-                "date": "DATE"}
-POSTGRES_TYPES = {"text": "text", "integer": "integer", "double": "double precision", "boolean": "boolean",
-                  "date": "date"}
+
+
+def fixture_key(label: str) -> str:
+    """A pseudonymised key as the pipeline makes them (32 hex digits), named by a short label: the label's
+    ASCII in hex, zero-padded ("a01" → 00…613031), so a key in a failing test's output can be read back."""
+    return label.encode("ascii").hex().rjust(PSEUDONYM_HEX_CHARS, "0")
 
 
 def _keys(prefix: str, first: int, last: int) -> list[str]:
+    """Labels of students; `fixture_rows` makes them keys."""
     return [f"{prefix}{i:02d}" for i in range(first, last + 1)]
 
 
@@ -118,7 +123,8 @@ def _literacy() -> list[Row]:
 
 
 def fixture_partitions() -> list[tuple[str, str, int, list[Row]]]:
-    """(entity, province, academic_year, rows without lineage columns) for every delivered partition."""
+    """(entity, province, academic_year, rows without lineage columns) for every delivered partition; people
+    are named by labels (a01, t1), made keys by `fixture_rows`."""
     teachers = [("t1", S1, "teacher", "F"), ("t2", S1, "teacher", "M"), ("t3", S1, "teacher", "F"),
                 ("t4", S1, "director", "M"), ("t5", S2, "teacher", "F"), ("t6", S2, "teacher", "M")]
     return [
@@ -168,17 +174,21 @@ def fixture_partitions() -> list[tuple[str, str, int, list[Row]]]:
 
 
 def fixture_rows() -> dict[str, list[Row]]:
-    """Every raw table's rows with the lineage columns filled in, keyed by entity name."""
+    """Every raw table's rows, keyed by entity name: the lineage columns filled in, people's labels made
+    keys."""
     rows: dict[str, list[Row]] = {name: [] for name in ENTITIES}
     for entity, province, year, partition in fixture_partitions():
+        keyed = ENTITIES[entity].pseudonymised
         for number, row in enumerate(partition, start=1):
-            rows[entity].append({**row, "province": province, "academic_year": year, "agency": None,
+            rows[entity].append({**row, **{c: fixture_key(row[c]) for c in keyed},
+                                 "province": province, "academic_year": year, "agency": None,
                                  "source_sha256": SHA, "source_file": f"{entity}.csv", "source_row": number})
     return rows
 
 
-def _create_table_sql(entity: Entity, types: dict[str, str]) -> str:
-    columns = ", ".join(f'"{c.name}" {types[c.type]}' for c in entity.all_columns)
+def _create_table_sql(entity: Entity, engine: str) -> str:
+    """The table as the warehouse makes it (pipelines/resources/warehouse.py), keys as UUIDs included."""
+    columns = ", ".join(f'"{name}" {SQL_TYPES[engine][kind]}' for name, kind in TableSpec.of(entity).columns)
     return f"create table raw.{entity.name} ({columns})"
 
 
@@ -192,7 +202,7 @@ def create_raw_duckdb(path: Path) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists raw")
         for name, entity in ENTITIES.items():
-            con.execute(_create_table_sql(entity, DUCKDB_TYPES))
+            con.execute(_create_table_sql(entity, "duckdb"))
             if rows[name]:
                 marks = ", ".join("?" for _ in entity.column_names)
                 con.executemany(f"insert into raw.{name} values ({marks})", _values(entity, rows[name]))
@@ -206,7 +216,7 @@ def create_raw_postgres(connection: Any) -> None:
         cur.execute("create schema if not exists raw")
         for name, entity in ENTITIES.items():
             cur.execute(f"drop table if exists raw.{name}")
-            cur.execute(_create_table_sql(entity, POSTGRES_TYPES))
+            cur.execute(_create_table_sql(entity, "postgres"))
             if rows[name]:
                 marks = ", ".join("%s" for _ in entity.column_names)
                 cur.executemany(f"insert into raw.{name} values ({marks})", _values(entity, rows[name]))

@@ -4,6 +4,7 @@ must pass every data and unit test and produce every mart table row for row as t
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any
 
 import pytest
@@ -60,6 +61,8 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         both = a is not None and b is not None
         return both and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
+    if isinstance(a, uuid.UUID):  # a key: DuckDB returns uuid.UUID, psycopg2 a uuid column's text
+        return isinstance(b, str) and uuid.UUID(b) == a
     return a == b and type(a) is type(b)
 
 

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import subprocess
+import uuid
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,7 +51,9 @@ DIGIT = "[0-9\u0e50-\u0e59]"
 ID_SHAPE = re.compile(rf"(?<![0-9A-Za-z.\u0e50-\u0e59])(?:[Gg]{DIGIT}{{12}}|{DIGIT}(?:[- ]?{DIGIT}){{12}})"
                       rf"(?![0-9A-Za-z\u0e50-\u0e59])")
 PERSON_ID = re.compile("[0-9]{13}|G[0-9]{12}")  # after normalise_person_id
-PSEUDONYM = re.compile("(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+PSEUDONYM = re.compile("(?<![0-9a-f-])(?:[0-9a-f]{32}|"
+                       "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![0-9a-f-])")
+"""A pseudonymised key as the pipeline writes it (32 hex digits) or as a UUID column prints it."""
 KEY_ASSIGNMENT = re.compile(rb"PSEUDONYM_KEY\s*[=:]\s*[\"']?[0-9a-fA-F]{32,}")
 THAI_WORD = re.compile("[\u0e00-\u0e4f\u0e5a-\u0e7f]+")  # Thai letters and marks, not Thai digits
 SCANNED_SUFFIXES = {".html", ".json", ".csv", ".css", ".js", ".txt", ".log", ".md", ".yaml", ".yml", ".xml"}
@@ -281,16 +284,25 @@ def test_no_warehouse_table_or_view_in_any_schema_holds_an_id_a_name_or_the_key(
     assert scanner.findings == [], scanner.report()
 
 
+def _key_digits(value: object) -> str:
+    """A key's 32 hex digits, whether it comes as uuid.UUID (DuckDB), UUID text (PostgreSQL) or hex."""
+    return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "")
+
+
 def test_no_person_key_reaches_the_published_site_and_no_student_key_the_marts(reference: Home) -> None:
     wh = reference.warehouse
-    students = set(wh.read_frame("select distinct student_key from raw.students")["student_key"])
-    staff = set(wh.read_frame("select distinct teacher_key from raw.teachers")["teacher_key"])
+
+    def values(sql: str) -> set[str]:
+        return {_key_digits(v) for v in wh.read_frame(sql).to_numpy().ravel()}
+
+    students = values("select distinct student_key from raw.students")
+    staff = values("select distinct teacher_key from raw.teachers")
     assert len(students) > 1000 and len(staff) > 100
-    leaks = [f"marts.{t}" for t in tables_in(wh, "marts")
-             if students & set(wh.read_frame(f"select * from marts.{t}").astype(str).to_numpy().ravel())]
+    assert {len(k) for k in students | staff} == {32}
+    leaks = [f"marts.{t}" for t in tables_in(wh, "marts") if students & values(f"select * from marts.{t}")]
     for path in sorted((reference.root / ".publish.versions").rglob("*")):
         for where, text in file_texts(path) if path.is_file() else []:
-            if (students | staff) & set(PSEUDONYM.findall(text)):
+            if (students | staff) & {_key_digits(k) for k in PSEUDONYM.findall(text)}:
                 leaks.append(where)
     assert leaks == [], f"person keys found in {leaks}"
 

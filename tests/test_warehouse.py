@@ -16,6 +16,8 @@ from pipelines.resources.warehouse import (
     DELIVERIES,
     ENUM_MAX_CATEGORIES,
     QUARANTINE,
+    SQL_TYPES,
+    TableSpec,
     Warehouse,
     WarehouseError,
     _with_few_categories,
@@ -197,6 +199,56 @@ def test_a_failure_inside_the_transaction_keeps_the_previous_partition(warehouse
                                     side_tables("yala", 2566, 0)[0], broken)
     names = set(warehouse.read_frame("select school_name from raw.schools")["school_name"])
     assert names == {"ก", "ข"}
+
+
+def _training_row(teacher_key: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "teacher_key": [teacher_key], "school_id": ["1095010001"], "course_name": ["active learning"],
+        "skill_area": [None], "hours": [12.0], "completed_on": pd.to_datetime(["2023-08-01"]),
+        "province": ["yala"], "academic_year": [2566], "agency": [None], "source_sha256": ["e" * 64],
+        "source_file": ["training.jsonl"], "source_row": [1],
+    })[TRAINING.column_names]
+
+
+def _key_type_and_digits(warehouse: Warehouse) -> tuple[str, list[str]]:
+    kind = warehouse.read_frame("select data_type from information_schema.columns where table_schema = 'raw' "
+                                "and table_name = 'training' and column_name = 'teacher_key'")["data_type"]
+    digits = warehouse.read_frame("select replace(cast(teacher_key as varchar), '-', '') as k "
+                                  "from raw.training order by source_row")["k"]
+    return str(kind.iloc[0]).lower(), digits.tolist()
+
+
+def test_keys_are_stored_as_uuids_holding_the_delivered_32_hex_digits(warehouse: Warehouse) -> None:
+    warehouse.ensure_raw_table(TRAINING)
+    key = "0123456789abcdef" * 2
+    quarantine, deliveries = side_tables("yala", 2566, 0)
+    warehouse.replace_partition(TRAINING, "yala", 2566, _training_row(key), quarantine,
+                                deliveries.assign(entity="training"))
+    assert _key_type_and_digits(warehouse) == ("uuid", [key])
+
+
+def test_a_raw_table_made_with_text_keys_is_converted_in_place(warehouse: Warehouse) -> None:
+    """A warehouse made before keys were UUIDs: its key columns become uuid at the next run, rows kept, and on
+    PostgreSQL dbt's staging view of the table (which would stop the change) is dropped for dbt to make
+    anew."""
+    text = SQL_TYPES[warehouse.kind]["text"]
+    columns = ", ".join(f"{name} {SQL_TYPES[warehouse.kind]['text' if kind == 'key' else kind]}"
+                        for name, kind in TableSpec.of(TRAINING).columns)
+    assert f"teacher_key {text}" in columns
+    key = "fedcba9876543210" * 2
+    for sql in ("create schema if not exists raw", f"create table raw.training ({columns})",
+                "create schema if not exists staging",
+                "create view staging.stg_raw__training_records as "
+                "select cast(teacher_key as uuid) as teacher_key from raw.training"):
+        warehouse.execute(sql)
+    warehouse.execute("insert into raw.training (teacher_key, school_id, course_name, province, "
+                      "academic_year, source_sha256, source_file, source_row) "
+                      f"values ('{key}', '1095010001', 'x', 'yala', 2566, '{'e' * 64}', 'training.jsonl', 1)")
+    assert _key_type_and_digits(warehouse) == (text.lower(), [key])
+    warehouse.ensure_raw_table(TRAINING)
+    assert _key_type_and_digits(warehouse) == ("uuid", [key])
+    warehouse.ensure_raw_table(TRAINING)  # once converted, nothing more to do
+    assert _key_type_and_digits(warehouse) == ("uuid", [key])
 
 
 def test_a_raw_table_whose_columns_drifted_from_the_contract_is_refused(warehouse: Warehouse) -> None:

@@ -8,8 +8,10 @@
 Raw tables hold the contract columns (assets.contract.entities). A partition is one landing folder and
 academic year (`province`, `academic_year`): replacing it deletes that partition's rows, quarantine rows and
 delivery records and inserts the new ones in a single transaction, so a re-run never duplicates rows and a
-crash leaves the previous load in place. Bulk paths: DuckDB scans the DataFrame natively; PostgreSQL gets
-COPY, streamed in chunks so memory stays bounded.
+crash leaves the previous load in place. A pseudonymised key (the contract's 32 hex digits) is stored as the
+128-bit value it is, a UUID column, so dbt groups, joins and writes 16 bytes a key instead of a 32-character
+string (assets/contract/entities.py: StoredType). Bulk paths: DuckDB scans the DataFrame natively;
+PostgreSQL gets COPY, streamed in chunks so memory stays bounded.
 
 DuckDB allows one writing process at a time: connections are opened per operation and closed at once (dbt runs
 in a subprocess against the same file), warehouse writers share a Dagster concurrency pool, and a connection
@@ -34,7 +36,7 @@ import pandas as pd
 from dagster import ConfigurableResource
 from sqlalchemy.engine import URL, make_url
 
-from assets.contract.entities import ENTITIES, ColumnType, Entity
+from assets.contract.entities import ENTITIES, ColumnType, Entity, StoredType
 from pipelines.failpoints import failpoint
 from pipelines.settings import DUCKDB_MEMORY_LIMIT_ENV, duckdb_memory_limit, run_duckdb_memory_limit
 
@@ -64,11 +66,11 @@ DELIVERY_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
 )
 """One row per delivered file loaded: where it is archived and how its rows were accounted for."""
 
-_SQL_TYPES: dict[str, dict[ColumnType, str]] = {
+SQL_TYPES: dict[str, dict[StoredType, str]] = {
     "duckdb": {"text": "VARCHAR", "integer": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN",
-               "date": "DATE"},
+               "date": "DATE", "key": "UUID"},
     "postgres": {"text": "text", "integer": "bigint", "double": "double precision", "boolean": "boolean",
-                 "date": "date"},
+                 "date": "date", "key": "uuid"},
 }
 
 
@@ -87,11 +89,11 @@ def redact(url: str) -> str:
 @dataclass(frozen=True)
 class TableSpec:
     name: str
-    columns: tuple[tuple[str, ColumnType], ...]
+    columns: tuple[tuple[str, StoredType], ...]
 
     @classmethod
     def of(cls, entity: Entity) -> TableSpec:
-        return cls(entity.table, tuple((c.name, c.type) for c in entity.all_columns))
+        return cls(entity.table, tuple((c.name, entity.stored_type(c)) for c in entity.all_columns))
 
     @property
     def column_names(self) -> list[str]:
@@ -147,11 +149,19 @@ class Warehouse:
         yield self
 
     def _existing_columns(self, table: str) -> list[str]:
+        return list(self._existing_types(table))
+
+    def _existing_types(self, table: str) -> dict[str, str]:
+        """Column name → type as information_schema spells it, lower case, in column order."""
         schema, name = table.split(".")
         frame = self.read_frame(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-            "order by ordinal_position", (schema, name))
-        return frame["column_name"].tolist()
+            "select column_name, data_type from information_schema.columns where table_schema = ? "
+            "and table_name = ? order by ordinal_position", (schema, name))
+        return {row.column_name: str(row.data_type).lower() for row in frame.itertuples()}
+
+    def _drop_views_on(self, cursor: Any, table: str) -> None:
+        """Before a column of `table` changes type: the engine's views on it that would stop it (none on
+        DuckDB, whose views bind when read)."""
 
     # -- shared logic ---------------------------------------------------------------------------------------
     def describe(self) -> str:
@@ -175,8 +185,9 @@ class Warehouse:
                 f"the contract says {table.column_names}; "
                 "migrate or drop the table (the contract changed)")
         if existing:
+            self._store_keys_as_uuids(table)
             return
-        types = _SQL_TYPES[self.kind]
+        types = SQL_TYPES[self.kind]
         columns = ", ".join(f"{name} {types[kind]}" for name, kind in table.columns)
         with self._transaction() as cursor:
             cursor.execute(f"create schema if not exists {RAW_SCHEMA}")
@@ -184,6 +195,24 @@ class Warehouse:
             if self.partition_index and {"province", "academic_year"} <= set(table.column_names):
                 cursor.execute(f"create index if not exists {_partition_index(table)} "
                                f"on {table.name} (province, academic_year)")
+
+    def _store_keys_as_uuids(self, table: TableSpec) -> None:
+        """A raw table made before keys were stored as UUIDs holds them as text: its key columns are converted
+        in place, once. dbt's staging casts keys to uuid either way, so an unconverted table would give the
+        same marts, only slower."""
+        keys = [name for name, kind in table.columns if kind == "key"]
+        if not keys:
+            return
+        types = self._existing_types(table.name)
+        text_keys = [name for name in keys if types.get(name, "uuid") != "uuid"]
+        if not text_keys:
+            return
+        uuid = SQL_TYPES[self.kind]["key"]
+        with self._transaction() as cursor:
+            self._drop_views_on(cursor, table.name)
+            for name in text_keys:
+                cursor.execute(f"alter table {table.name} alter column {name} type {uuid} "
+                               f"using cast({name} as {uuid})")
 
     def replace_partition(self, entity: Entity, province: str, academic_year: int,
                           rows: pd.DataFrame | Sequence[pd.DataFrame], quarantine: pd.DataFrame,
@@ -322,10 +351,10 @@ class DuckDBWarehouse(Warehouse):
         with self._connect(read_only=True) as connection:
             return connection.execute(sql, list(params)).df()
 
-    def _existing_columns(self, table: str) -> list[str]:
+    def _existing_types(self, table: str) -> dict[str, str]:
         if not self.path.exists():
-            return []
-        return super()._existing_columns(table)
+            return {}
+        return super()._existing_types(table)
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         with self._transaction() as cursor:
@@ -345,8 +374,8 @@ class DuckDBWarehouse(Warehouse):
     def _insert(self, cursor: Any, table: TableSpec, frame: pd.DataFrame) -> None:
         if frame.empty:
             return
-        selected = ", ".join(f"cast({name} as date)" if kind == "date" else name
-                             for name, kind in table.columns)
+        selected = ", ".join(f"cast({name} as {SQL_TYPES[self.kind][kind]})" if kind in ("date", "key")
+                             else name for name, kind in table.columns)
         cursor.register("incoming_rows", _with_few_categories(frame[table.column_names]))
         try:
             cursor.execute(f"insert into {table.name} select {selected} from incoming_rows")
@@ -443,6 +472,19 @@ class PostgresWarehouse(Warehouse):
                 connection.rollback()
                 raise
 
+    def _drop_views_on(self, cursor: Any, table: str) -> None:
+        # dbt's staging views (every build makes them anew); a view of anyone else's stops the change, as
+        # PostgreSQL says
+        schema, name = table.split(".")
+        cursor.execute(
+            "select distinct v.relname from pg_depend d join pg_rewrite r on d.objid = r.oid "
+            "join pg_class v on r.ev_class = v.oid join pg_namespace vn on v.relnamespace = vn.oid "
+            "join pg_class t on d.refobjid = t.oid join pg_namespace tn on t.relnamespace = tn.oid "
+            "where tn.nspname = %s and t.relname = %s and vn.nspname = 'staging' and v.oid <> t.oid",
+            (schema, name))
+        for (view,) in cursor.fetchall():
+            cursor.execute(f'drop view if exists staging."{view}"')
+
     def _move_table(self, cursor: Any, qualified: str, target: str, table: str) -> None:
         # The table itself moves, with its grants and row-level-security policies (dbt's post-hook set them).
         cursor.execute(f"drop table if exists {target}.{table} cascade")
@@ -468,12 +510,12 @@ class PostgresWarehouse(Warehouse):
 class _CsvStream(io.RawIOBase):
     """A read-only file over a DataFrame rendered as CSV chunk by chunk, for COPY without one big buffer."""
 
-    def __init__(self, frame: pd.DataFrame, kinds: list[ColumnType]) -> None:
+    def __init__(self, frame: pd.DataFrame, kinds: list[StoredType]) -> None:
         self._chunks = self._render(frame, kinds)
         self._buffer = b""
 
     @staticmethod
-    def _render(frame: pd.DataFrame, kinds: list[ColumnType]) -> Iterator[bytes]:
+    def _render(frame: pd.DataFrame, kinds: list[StoredType]) -> Iterator[bytes]:
         for start in range(0, len(frame), COPY_CHUNK_ROWS):
             chunk = frame.iloc[start:start + COPY_CHUNK_ROWS].copy()
             for column, kind in zip(chunk.columns, kinds, strict=True):

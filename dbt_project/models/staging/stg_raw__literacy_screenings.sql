@@ -10,7 +10,7 @@ renamed as (
 
     select
         {{ province_code_of_school('school_id') }} as province_code,
-        cast(student_key as {{ dbt.type_string() }}) as student_key,
+        cast(student_key as uuid) as student_key,
         cast(school_id as {{ dbt.type_string() }}) as school_id,
         cast(grade as {{ dbt.type_string() }}) as grade,
         cast(skill as {{ dbt.type_string() }}) as skill,

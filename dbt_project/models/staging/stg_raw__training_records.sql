@@ -10,7 +10,7 @@ renamed as (
 
     select
         {{ province_code_of_school('school_id') }} as province_code,
-        cast(teacher_key as {{ dbt.type_string() }}) as teacher_key,
+        cast(teacher_key as uuid) as teacher_key,
         cast(school_id as {{ dbt.type_string() }}) as school_id,
         cast(course_name as {{ dbt.type_string() }}) as course_name,
         cast(skill_area as {{ dbt.type_string() }}) as skill_area,
