@@ -42,7 +42,6 @@ SHA = "0" * 64
 Row = dict[str, Any]
 
 
-
 def fixture_key(label: str) -> str:
     """A pseudonymised key as the pipeline makes them (32 hex digits), named by a short label: the label's
     ASCII in hex, zero-padded ("a01" → 00…613031), so a key in a failing test's output can be read back."""

@@ -20,6 +20,7 @@ from pipelines.resources.warehouse import (
     TableSpec,
     Warehouse,
     WarehouseError,
+    _partition_index,
     _with_few_categories,
 )
 from pipelines.settings import DUCKDB_MEMORY_LIMIT_ENV, RUN_DUCKDB_MEMORY_LIMIT_ENV
@@ -244,6 +245,9 @@ def test_a_raw_table_made_with_text_keys_is_converted_in_place(warehouse: Wareho
     warehouse.execute("insert into raw.training (teacher_key, school_id, course_name, province, "
                       "academic_year, source_sha256, source_file, source_row) "
                       f"values ('{key}', '1095010001', 'x', 'yala', 2566, '{'e' * 64}', 'training.jsonl', 1)")
+    if warehouse.kind == "duckdb":  # the partition index an earlier version made stops a type change
+        warehouse.execute(f"create index {_partition_index(TableSpec.of(TRAINING))} "
+                          "on raw.training (province, academic_year)")
     assert _key_type_and_digits(warehouse) == (text.lower(), [key])
     warehouse.ensure_raw_table(TRAINING)
     assert _key_type_and_digits(warehouse) == ("uuid", [key])

@@ -207,12 +207,12 @@ class Warehouse:
         text_keys = [name for name in keys if types.get(name, "uuid") != "uuid"]
         if not text_keys:
             return
-        uuid = SQL_TYPES[self.kind]["key"]
+        key_type = SQL_TYPES[self.kind]["key"]
         with self._transaction() as cursor:
             self._drop_views_on(cursor, table.name)
             for name in text_keys:
-                cursor.execute(f"alter table {table.name} alter column {name} type {uuid} "
-                               f"using cast({name} as {uuid})")
+                cursor.execute(f"alter table {table.name} alter column {name} type {key_type} "
+                               f"using cast({name} as {key_type})")
 
     def replace_partition(self, entity: Entity, province: str, academic_year: int,
                           rows: pd.DataFrame | Sequence[pd.DataFrame], quarantine: pd.DataFrame,
@@ -387,8 +387,9 @@ class DuckDBWarehouse(Warehouse):
                 DUCKDB_MEMORY_LIMIT_ENV: duckdb_memory_limit()}
 
     def ensure_raw_tables(self, entities: Iterable[Entity]) -> None:
+        if self.path.exists():  # first: DuckDB changes no column's type in a table with an index
+            self._drop_partition_indexes()
         super().ensure_raw_tables(entities)
-        self._drop_partition_indexes()
 
     def _drop_partition_indexes(self) -> None:
         """Drops the partition indexes an earlier version created in this warehouse (see partition_index)."""
