@@ -148,9 +148,6 @@ class Warehouse:
         """Calls inside the block may share one connection (DuckDB); a no-op where connections are cheap."""
         yield self
 
-    def _existing_columns(self, table: str) -> list[str]:
-        return list(self._existing_types(table))
-
     def _existing_types(self, table: str) -> dict[str, str]:
         """Column name → type as information_schema spells it, lower case, in column order."""
         schema, name = table.split(".")
@@ -178,14 +175,15 @@ class Warehouse:
             self._ensure_table(table)
 
     def _ensure_table(self, table: TableSpec) -> None:
-        existing = self._existing_columns(table.name)
+        types = self._existing_types(table.name)
+        existing = list(types)
         if existing and existing != table.column_names:
             raise WarehouseError(
                 f"{table.name} in {self.describe()} has columns {existing}, "
                 f"the contract says {table.column_names}; "
                 "migrate or drop the table (the contract changed)")
         if existing:
-            self._store_keys_as_uuids(table)
+            self._store_keys_as_uuids(table, types)
             return
         types = SQL_TYPES[self.kind]
         columns = ", ".join(f"{name} {types[kind]}" for name, kind in table.columns)
@@ -196,15 +194,11 @@ class Warehouse:
                 cursor.execute(f"create index if not exists {_partition_index(table)} "
                                f"on {table.name} (province, academic_year)")
 
-    def _store_keys_as_uuids(self, table: TableSpec) -> None:
+    def _store_keys_as_uuids(self, table: TableSpec, types: dict[str, str]) -> None:
         """A raw table made before keys were stored as UUIDs holds them as text: its key columns are converted
-        in place, once. dbt's staging casts keys to uuid either way, so an unconverted table would give the
-        same marts, only slower."""
-        keys = [name for name, kind in table.columns if kind == "key"]
-        if not keys:
-            return
-        types = self._existing_types(table.name)
-        text_keys = [name for name in keys if types.get(name, "uuid") != "uuid"]
+        in place, once (`types`: the table's columns as they are). dbt's staging casts keys to uuid either
+        way, so an unconverted table would give the same marts, only slower."""
+        text_keys = [name for name, kind in table.columns if kind == "key" and types.get(name) != "uuid"]
         if not text_keys:
             return
         key_type = SQL_TYPES[self.kind]["key"]
@@ -247,7 +241,7 @@ class Warehouse:
             failpoint("warehouse.replace_partition.before_commit")
 
     def table_exists(self, table: str) -> bool:
-        return bool(self._existing_columns(table))
+        return bool(self._existing_types(table))
 
     def tables_in(self, schema: str) -> list[str]:
         frame = self.read_frame("select table_name from information_schema.tables where table_schema = ? "
